@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BadInputError, EXIT } from '../errors.js';
+import { parseArgs, USAGE } from './args.js';
+import type { CliContext } from './context.js';
+
+/** The one exit point: commands return exit codes or throw typed errors; only here becomes process.exit. */
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  try {
+    const cmd = parseArgs(argv);
+    switch (cmd.kind) {
+      case 'help':
+        ctx.out(USAGE);
+        return EXIT.completed;
+      case 'version': {
+        const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+        ctx.out(pkg.version);
+        return EXIT.completed;
+      }
+      case 'run':
+        return await (await import('./commands/run.js')).runCommand(cmd, ctx);
+      case 'resume':
+        return await (await import('./commands/resume.js')).resumeCommand(cmd, ctx);
+      case 'results':
+        return (await import('./commands/results.js')).resultsCommand(cmd, ctx);
+    }
+  } catch (err) {
+    if (err instanceof BadInputError) {
+      for (const p of err.problems) ctx.err(`tune: ${p}`);
+      return EXIT.badInput;
+    }
+    ctx.err(`tune: internal error: ${(err as Error).stack ?? String(err)}`);
+    return EXIT.internal;
+  }
+}
+
+export async function runBin(): Promise<never> {
+  const ctx: CliContext = {
+    cwd: process.cwd(),
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    scriptPath: process.argv[1] ?? 'tune',
+    env: process.env,
+    handleSignals: true,
+  };
+  const code = await main(process.argv.slice(2), ctx);
+  // Let stdout drain when it is a pipe before leaving.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}

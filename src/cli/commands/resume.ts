@@ -1,0 +1,80 @@
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BadInputError } from '../../errors.js';
+import { hashFileSync } from '../../orchestrator/orchestrator.js';
+import { sessionPaths, trialPaths } from '../../session/layout.js';
+import { acquireLock, processAlive } from '../../session/lock.js';
+import type { SessionState } from '../../session/state.js';
+import { loadSessionState, SessionStore } from '../../session/store.js';
+import { ENV } from '../../trial/protocol.js';
+import type { CliContext } from '../context.js';
+import { driveSession } from '../drive.js';
+import { resultsTable } from '../results-view.js';
+import { trialArgv } from '../trial-argv.js';
+
+/** Every checkpoint a resume will start from must be there and match the checksum recorded when it was made. */
+function verifyCheckpoints(state: SessionState, dir: string): void {
+  const problems: string[] = [];
+  for (const t of state.trials) {
+    if (!t.checkpoint || !['pending', 'paused', 'running'].includes(t.status)) continue;
+    const file = join(trialPaths(dir, t.id).dir, t.checkpoint.path);
+    if (!existsSync(file)) {
+      problems.push(`${file}: checkpoint of trial ${t.id} (iteration ${t.checkpoint.iteration}) is missing; restore it, or it cannot resume`);
+      continue;
+    }
+    const sha = hashFileSync(file);
+    if (sha !== t.checkpoint.sha256) {
+      problems.push(`${file}: checkpoint of trial ${t.id} is corrupt (sha256 ${sha.slice(0, 12)}…, recorded ${t.checkpoint.sha256.slice(0, 12)}…); restore it from a backup`);
+    }
+  }
+  if (problems.length) throw new BadInputError(problems);
+}
+
+/** A trial process of a crashed tune may still be running; it must not write beside its successor. */
+function killStray(pid: number | null, trialDir: string): boolean {
+  if (!pid || !processAlive(pid)) return false;
+  try {
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    if (!environ.includes(`${ENV.trialDir}=${trialDir}`)) return false; // the pid was reused by someone else
+  } catch {
+    return false;
+  }
+  try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  return true;
+}
+
+export async function resumeCommand(opts: { dir: string }, ctx: CliContext): Promise<number> {
+  const dir = resolve(ctx.cwd, opts.dir);
+  const before = loadSessionState(dir);
+  if (before.status === 'completed' || before.status === 'failed') {
+    ctx.out(`Session ${before.id} is already ${before.status}; nothing to resume.`);
+    ctx.out(resultsTable(before));
+    return 0;
+  }
+  const label = before.specFile ?? '<built-in default spec>';
+  const argv = trialArgv(before.spec, before.baseDir, label, ctx.env);
+  const lock = acquireLock(sessionPaths(dir).lock, dir);
+  let store: SessionStore;
+  try {
+    const state = loadSessionState(dir); // again, under the lock
+    verifyCheckpoints(state, dir);
+    store = SessionStore.open(dir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const notes: string[] = [];
+  if (lock.tookOver) notes.push(`took over ${lock.tookOver}`);
+  for (const t of store.state.trials) {
+    if (t.status !== 'running') continue;
+    if (killStray(t.pid, trialPaths(dir, t.id).dir)) notes.push(`stopped trial ${t.id}'s leftover process ${t.pid}`);
+    store.append({ type: 'trial_interrupted', id: t.id });
+  }
+  try { unlinkSync(sessionPaths(dir).pauseSignal); } catch { /* none left */ }
+  store.append({ type: 'session_resumed', pid: process.pid, ...(notes.length ? { note: notes.join('; ') } : {}) });
+  const s = store.state;
+  const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending');
+  ctx.out(`tune: resuming ${s.experiment} (${s.id}): ${toContinue.length} trials to continue, ${s.spec.num_trials - s.trials.length} not started`);
+  for (const n of notes) ctx.out(`note: ${n}`);
+  return driveSession(store, lock, argv, ctx);
+}

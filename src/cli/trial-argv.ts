@@ -1,0 +1,34 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BadInputError } from '../errors.js';
+import type { Spec } from '../spec/types.js';
+
+export const MLP_WORKER = fileURLToPath(new URL('../trial/mlp-worker.js', import.meta.url));
+
+function onPath(program: string, pathEnv: string | undefined): boolean {
+  for (const dir of (pathEnv ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return true;
+    } catch { /* keep looking */ }
+  }
+  return false;
+}
+
+/**
+ * The argv that starts one trial. A command's program is resolved against the spec's folder when it is a
+ * path (DESIGN §7), looked up on the PATH otherwise; a program that is not there is bad input, said now.
+ */
+export function trialArgv(spec: Spec, baseDir: string, specLabel: string, env: NodeJS.ProcessEnv): string[] {
+  if ('builtin' in spec.trial) return [process.execPath, MLP_WORKER];
+  const [program, ...args] = spec.trial.command;
+  if (program.includes('/')) {
+    const abs = resolve(baseDir, program);
+    if (!existsSync(abs)) throw new BadInputError(`${specLabel}: trial.command: program ${program} not found (looked at ${abs}); paths in a spec are relative to the spec's folder`);
+    return [abs, ...args];
+  }
+  if (!onPath(program, env.PATH)) throw new BadInputError(`${specLabel}: trial.command: program ${JSON.stringify(program)} is not on the PATH; install it or give its path`);
+  return [program, ...args];
+}

@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** The files of a session directory (DESIGN §3). */
+export function sessionPaths(dir: string) {
+  return {
+    dir,
+    state: join(dir, 'session.json'),
+    summary: join(dir, 'session.summary.yaml'),
+    events: join(dir, 'events.jsonl'),
+    pauseSignal: join(dir, 'pause.signal'),
+    lock: join(dir, 'lock'),
+    trials: join(dir, 'trials'),
+  };
+}
+
+export function trialPaths(sessionDir: string, trialId: string) {
+  const dir = join(sessionDir, 'trials', trialId);
+  return {
+    dir,
+    config: join(dir, 'config.json'),
+    metrics: join(dir, 'metrics.jsonl'),
+    checkpoints: join(dir, 'checkpoints'),
+    stdout: join(dir, 'stdout.log'),
+    stderr: join(dir, 'stderr.log'),
+  };
+}
+
+/** `session_<YYYYMMDD_HHMMSS>_<6 hex>`, in UTC so names sort by time wherever they were made. */
+export function newSessionName(now: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}_${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `session_${stamp}_${randomBytes(3).toString('hex')}`;
+}
+
+export function trialIdOf(index: number): string {
+  return String(index).padStart(4, '0');
+}

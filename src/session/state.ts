@@ -1,0 +1,169 @@
+import type { Config } from '../search/space.js';
+import type { Decision, Metrics } from '../search/types.js';
+import type { Spec } from '../spec/types.js';
+import type { Json } from '../util/json.js';
+
+export const SESSION_SCHEMA = 1;
+
+export type SessionStatus = 'running' | 'paused' | 'completed' | 'failed';
+export type TrialStatus = 'pending' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
+
+export interface CheckpointRecord {
+  iteration: number;
+  /** Relative to the trial directory when inside it. */
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface TrialRecord {
+  id: string;
+  index: number;
+  config: Config;
+  seed: number;
+  status: TrialStatus;
+  iteration: number;
+  last: Metrics | null;
+  best: { value: number; iteration: number } | null;
+  checkpoint: CheckpointRecord | null;
+  failures: number;
+  error: string | null;
+  pid: number | null;
+}
+
+/** The whole state of a session: what resume needs, as data (DESIGN §3). */
+export interface SessionState {
+  schema: number;
+  id: string;
+  experiment: string;
+  createdAt: string;
+  status: SessionStatus;
+  spec: Spec;
+  specRaw: Json;
+  specFile: string | null;
+  specHash: string;
+  baseDir: string;
+  searcher: { type: string; state: Json; finished: boolean };
+  scheduler: { type: string; state: Json };
+  trials: TrialRecord[];
+  /** Sequence number of the last journal event folded into this state. */
+  seq: number;
+}
+
+/** One line of events.jsonl. Every change of the session state is one of these (write-ahead journal). */
+export type SessionEvent = { seq: number; t: number } & EventBody;
+
+export type EventBody =
+  | { type: 'session_started'; pid: number }
+  | { type: 'session_resumed'; pid: number; note?: string }
+  | { type: 'trial_created'; id: string; index: number; config: Config; seed: number; searcher: Json }
+  | { type: 'searcher_finished'; searcher: Json }
+  | { type: 'trial_started'; id: string; pid: number; fromIteration: number | null }
+  | { type: 'report'; id: string; iteration: number; metrics: Metrics; decision: Decision; scheduler?: Json }
+  | { type: 'checkpoint'; id: string; checkpoint: CheckpointRecord }
+  | { type: 'trial_paused'; id: string; iteration: number }
+  | { type: 'trial_interrupted'; id: string }
+  | { type: 'trial_completed'; id: string; iteration: number }
+  | { type: 'trial_stopped'; id: string; iteration: number }
+  | { type: 'trial_failed'; id: string; error: string; final: boolean }
+  | { type: 'pause_requested'; reason: string }
+  | { type: 'session_paused' }
+  | { type: 'session_finished'; status: 'completed' | 'failed' };
+
+function trial(state: SessionState, id: string): TrialRecord {
+  const t = state.trials.find((x) => x.id === id);
+  if (!t) throw new Error(`journal names trial ${id}, which the session does not have`);
+  return t;
+}
+
+function better(mode: 'min' | 'max', a: number, b: number): boolean {
+  return mode === 'min' ? a < b : a > b;
+}
+
+/** Folds one event into the state. The live run and resume's journal replay both go through here. */
+export function applyEvent(state: SessionState, ev: SessionEvent): void {
+  state.seq = ev.seq;
+  switch (ev.type) {
+    case 'session_started':
+    case 'session_resumed':
+      state.status = 'running';
+      break;
+    case 'trial_created':
+      state.trials.push({
+        id: ev.id, index: ev.index, config: ev.config, seed: ev.seed, status: 'pending', iteration: 0, last: null,
+        best: null, checkpoint: null, failures: 0, error: null, pid: null,
+      });
+      state.searcher.state = ev.searcher;
+      break;
+    case 'searcher_finished':
+      state.searcher.finished = true;
+      state.searcher.state = ev.searcher;
+      break;
+    case 'trial_started': {
+      const t = trial(state, ev.id);
+      t.status = 'running';
+      t.pid = ev.pid;
+      break;
+    }
+    case 'report': {
+      const t = trial(state, ev.id);
+      t.iteration = ev.iteration;
+      t.last = ev.metrics;
+      const v = ev.metrics[state.spec.metric];
+      if (typeof v === 'number' && !Number.isNaN(v) && (t.best === null || better(state.spec.mode, v, t.best.value))) {
+        t.best = { value: v, iteration: ev.iteration };
+      }
+      if (ev.scheduler !== undefined) state.scheduler.state = ev.scheduler;
+      break;
+    }
+    case 'checkpoint':
+      trial(state, ev.id).checkpoint = ev.checkpoint;
+      break;
+    case 'trial_paused': {
+      const t = trial(state, ev.id);
+      t.status = 'paused';
+      t.pid = null;
+      break;
+    }
+    case 'trial_interrupted': {
+      const t = trial(state, ev.id);
+      t.status = 'paused';
+      t.pid = null;
+      break;
+    }
+    case 'trial_completed':
+    case 'trial_stopped': {
+      const t = trial(state, ev.id);
+      t.status = ev.type === 'trial_completed' ? 'completed' : 'stopped';
+      t.iteration = ev.iteration;
+      t.pid = null;
+      break;
+    }
+    case 'trial_failed': {
+      const t = trial(state, ev.id);
+      t.failures += 1;
+      t.error = ev.error;
+      t.status = ev.final ? 'failed' : 'pending';
+      t.pid = null;
+      break;
+    }
+    case 'pause_requested':
+      break;
+    case 'session_paused':
+      state.status = 'paused';
+      break;
+    case 'session_finished':
+      state.status = ev.status;
+      break;
+  }
+}
+
+/** The best trial by its best reported value of the spec's metric, ties to the lower id. */
+export function bestTrial(state: SessionState): TrialRecord | null {
+  let best: TrialRecord | null = null;
+  for (const t of state.trials) {
+    if (!t.best) continue;
+    if (!best || better(state.spec.mode, t.best.value, (best.best as { value: number }).value)) best = t;
+  }
+  return best;
+}

@@ -1,0 +1,254 @@
+import { BadInputError } from '../errors.js';
+import { enumerable, gridSize, type Distribution, type ParamValue, type SearchSpace } from '../search/space.js';
+import { isPlainObject } from '../util/json.js';
+import { lineFor } from './locate.js';
+import type { Spec, TrialSpec } from './types.js';
+
+const TOP_KEYS = [
+  'name', 'trial', 'search_space', 'searcher', 'scheduler', 'metric', 'mode', 'num_trials', 'max_iters',
+  'eval_interval', 'concurrency', 'seed', 'sessions_root', 'max_failures',
+] as const;
+const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every'];
+const BUILTINS = ['mlp'];
+const DIST_KEYS: Record<Distribution['type'], string[]> = {
+  uniform: ['type', 'low', 'high'],
+  loguniform: ['type', 'low', 'high'],
+  int: ['type', 'low', 'high', 'step'],
+  choice: ['type', 'values'],
+  grid: ['type', 'values'],
+};
+
+/** Collects one line per problem: `file:line: field is X, but …; how to fix`. */
+class Problems {
+  readonly list: string[] = [];
+  constructor(private readonly file: string, private readonly lines: Map<string, number>) {}
+  add(path: string, message: string): void {
+    const line = path ? lineFor(this.lines, path) : undefined;
+    this.list.push(`${this.file}${line ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${message}`);
+  }
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined) return 'missing';
+  return JSON.stringify(v) ?? String(v);
+}
+
+function closest(word: string, options: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const o of options) {
+    const d = editDistance(word, o);
+    if (d < bestD) { bestD = d; best = o; }
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+function checkKeys(p: Problems, obj: Record<string, unknown>, allowed: readonly string[], base: string): void {
+  for (const key of Object.keys(obj)) {
+    if (allowed.includes(key)) continue;
+    const guess = closest(key, allowed);
+    p.add(base ? `${base}.${key}` : key, `unknown field${guess ? `; did you mean "${guess}"?` : `; allowed: ${allowed.join(', ')}`}`);
+  }
+}
+
+function intField(p: Problems, obj: Record<string, unknown>, key: string, path: string, dflt: number, min: number): number {
+  const v = obj[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    p.add(path, `is ${show(v)}, but must be a whole number; write it like ${dflt}`);
+    return dflt;
+  }
+  if (v < min) {
+    p.add(path, `is ${v}, but must be >= ${min}`);
+    return dflt;
+  }
+  return v;
+}
+
+function stringField<T extends string>(p: Problems, obj: Record<string, unknown>, key: string, path: string, dflt: T, allowed?: readonly T[]): T {
+  const v = obj[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string' || v === '') {
+    p.add(path, `is ${show(v)}, but must be ${allowed ? `one of ${allowed.join(', ')}` : 'a non-empty string'}`);
+    return dflt;
+  }
+  if (allowed && !allowed.includes(v as T)) {
+    const guess = closest(v, allowed);
+    p.add(path, `is ${show(v)}, but must be one of ${allowed.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`);
+    return dflt;
+  }
+  return v as T;
+}
+
+function isParamValue(v: unknown): v is ParamValue {
+  return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+}
+
+function checkDistribution(p: Problems, raw: unknown, path: string): Distribution | null {
+  if (!isPlainObject(raw)) {
+    p.add(path, `is ${show(raw)}, but must be a mapping like {type: loguniform, low: 1e-4, high: 1e-1}`);
+    return null;
+  }
+  const type = raw.type;
+  const types = Object.keys(DIST_KEYS) as Distribution['type'][];
+  if (typeof type !== 'string' || !types.includes(type as Distribution['type'])) {
+    const guess = typeof type === 'string' ? closest(type, types) : null;
+    p.add(`${path}.type`, `is ${show(type)}, but must be one of ${types.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`);
+    return null;
+  }
+  const t = type as Distribution['type'];
+  const before = p.list.length;
+  checkKeys(p, raw, DIST_KEYS[t], path);
+  if (t === 'choice' || t === 'grid') {
+    const values = raw.values;
+    if (!Array.isArray(values) || values.length === 0) {
+      p.add(`${path}.values`, `is ${show(values)}, but must be a non-empty list like [32, 64, 128]`);
+      return null;
+    }
+    values.forEach((v, i) => {
+      if (!isParamValue(v)) p.add(`${path}.values.${i}`, `is ${show(v)}, but values must be numbers, strings or booleans`);
+    });
+    return p.list.length === before ? { type: t, values: values as ParamValue[] } : null;
+  }
+  const low = raw.low;
+  const high = raw.high;
+  for (const [k, v] of [['low', low], ['high', high]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) p.add(`${path}.${k}`, `is ${show(v)}, but must be a finite number`);
+  }
+  if (p.list.length > before) return null;
+  const lo = low as number;
+  const hi = high as number;
+  if (lo > hi) {
+    p.add(`${path}.low`, `is ${lo}, above high (${hi}); swap them`);
+    return null;
+  }
+  if (t === 'loguniform' && lo <= 0) {
+    p.add(`${path}.low`, `is ${lo}, but a loguniform range needs low > 0; use a small positive number like 1e-6`);
+    return null;
+  }
+  if (t === 'int') {
+    if (!Number.isInteger(lo) || !Number.isInteger(hi)) {
+      p.add(path, `has low ${lo} and high ${hi}, but an int range needs whole numbers`);
+      return null;
+    }
+    const step = raw.step;
+    if (step !== undefined && (typeof step !== 'number' || !Number.isInteger(step) || step < 1)) {
+      p.add(`${path}.step`, `is ${show(step)}, but must be a whole number >= 1`);
+      return null;
+    }
+    return step === undefined ? { type: 'int', low: lo, high: hi } : { type: 'int', low: lo, high: hi, step: step as number };
+  }
+  return { type: t, low: lo, high: hi };
+}
+
+function checkTrial(p: Problems, raw: unknown): TrialSpec {
+  const fallback: TrialSpec = { builtin: 'mlp', params: {}, checkpoint_every: 1 };
+  if (raw === undefined || raw === null) return fallback;
+  if (!isPlainObject(raw)) {
+    p.add('trial', `is ${show(raw)}, but must be a mapping with either builtin: mlp or command: [program, args...]`);
+    return fallback;
+  }
+  checkKeys(p, raw, TRIAL_KEYS, 'trial');
+  const params: Record<string, ParamValue> = {};
+  if (raw.params !== undefined && raw.params !== null) {
+    if (!isPlainObject(raw.params)) p.add('trial.params', `is ${show(raw.params)}, but must be a mapping of fixed hyperparameters`);
+    else {
+      for (const [k, v] of Object.entries(raw.params)) {
+        if (isParamValue(v)) params[k] = v;
+        else p.add(`trial.params.${k}`, `is ${show(v)}, but must be a number, string or boolean`);
+      }
+    }
+  }
+  const checkpoint_every = intField(p, raw, 'checkpoint_every', 'trial.checkpoint_every', 1, 1);
+  const hasCommand = raw.command !== undefined;
+  const hasBuiltin = raw.builtin !== undefined;
+  if (hasCommand && hasBuiltin) {
+    p.add('trial', 'has both builtin and command; keep one of them');
+    return fallback;
+  }
+  if (hasCommand) {
+    const c = raw.command;
+    const list = typeof c === 'string' ? [c] : c;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x !== '')) {
+      p.add('trial.command', `is ${show(c)}, but must be a list of strings like [python3, train.py]`);
+      return fallback;
+    }
+    return { command: list as string[], params, checkpoint_every };
+  }
+  const builtin = stringField(p, raw, 'builtin', 'trial.builtin', 'mlp', BUILTINS as 'mlp'[]);
+  return { builtin, params, checkpoint_every };
+}
+
+/**
+ * Checks raw spec data and fills every default. All problems are reported at once, one line each
+ * (file, line, field, rule, fix); any problem throws a BadInputError.
+ */
+export function validateSpec(raw: unknown, file: string, lines: Map<string, number>, defaultName: string): Spec {
+  const p = new Problems(file, lines);
+  if (!isPlainObject(raw)) {
+    throw new BadInputError(`${file}: the spec must be a mapping of fields (name, trial, search_space, ...), but it is ${raw === null ? 'empty' : show(raw)}`);
+  }
+  checkKeys(p, raw, TOP_KEYS, '');
+
+  const name = stringField(p, raw, 'name', 'name', defaultName);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) p.add('name', `is ${show(name)}, but may only hold letters, digits, ".", "_" and "-" (it names a folder)`);
+  const trial = checkTrial(p, raw.trial);
+
+  const search_space: SearchSpace = {};
+  if (raw.search_space === undefined || raw.search_space === null) {
+    p.add('search_space', 'is missing; add at least one hyperparameter, e.g. lr: {type: loguniform, low: 1e-4, high: 1e-1}');
+  } else if (!isPlainObject(raw.search_space) || Object.keys(raw.search_space).length === 0) {
+    p.add('search_space', `is ${show(raw.search_space)}, but must be a mapping of hyperparameter names to distributions`);
+  } else {
+    for (const [k, v] of Object.entries(raw.search_space)) {
+      const d = checkDistribution(p, v, `search_space.${k}`);
+      if (d) search_space[k] = d;
+      if (k in trial.params) p.add(`search_space.${k}`, `is also fixed in trial.params; keep it in one place`);
+    }
+  }
+
+  const searcher = stringField(p, raw, 'searcher', 'searcher', 'random', ['random', 'grid'] as const);
+  const scheduler = stringField(p, raw, 'scheduler', 'scheduler', 'fifo', ['fifo'] as const);
+  const metric = stringField(p, raw, 'metric', 'metric', 'val_loss');
+  const mode = stringField(p, raw, 'mode', 'mode', 'min', ['min', 'max'] as const);
+  const max_iters = intField(p, raw, 'max_iters', 'max_iters', 100, 1);
+  const eval_interval = intField(p, raw, 'eval_interval', 'eval_interval', Math.min(10, max_iters), 1);
+  if (eval_interval > max_iters) p.add('eval_interval', `is ${eval_interval}, above max_iters (${max_iters}); a trial would never be evaluated`);
+  const concurrency = intField(p, raw, 'concurrency', 'concurrency', 2, 1);
+  const seed = intField(p, raw, 'seed', 'seed', 0, 0);
+  const max_failures = intField(p, raw, 'max_failures', 'max_failures', 2, 0);
+  const sessions_root = stringField(p, raw, 'sessions_root', 'sessions_root', 'sessions');
+
+  let num_trials: number;
+  if (searcher === 'grid') {
+    for (const [k, d] of Object.entries(search_space)) {
+      if (!enumerable(d)) p.add(`search_space.${k}`, `is a ${d.type} range, which the grid searcher cannot enumerate; use type: grid with values, or searcher: random`);
+    }
+    const size = p.list.length === 0 ? gridSize(search_space) : 1;
+    num_trials = intField(p, raw, 'num_trials', 'num_trials', size, 1);
+    if (num_trials > size) p.add('num_trials', `is ${num_trials}, but the grid has only ${size} points; leave num_trials out to run them all`);
+  } else {
+    num_trials = intField(p, raw, 'num_trials', 'num_trials', 8, 1);
+  }
+
+  if (p.list.length > 0) throw new BadInputError(p.list);
+  return {
+    name, trial, search_space, searcher, scheduler, metric, mode, num_trials, max_iters, eval_interval,
+    concurrency, seed, sessions_root, max_failures,
+  };
+}

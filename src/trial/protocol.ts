@@ -1,0 +1,57 @@
+/**
+ * The trial protocol (DESIGN §4), shared by tune and the TypeScript client. A trial writes one JSON
+ * object per line to file descriptor 3 and reads one decision per report from stdin.
+ */
+export type TrialMessage =
+  | { type: 'report'; iteration: number; metrics: Record<string, number> }
+  | { type: 'checkpoint'; iteration: number; path: string }
+  | { type: 'paused'; iteration: number }
+  | { type: 'done'; iteration: number };
+
+export type DecisionMessage = { decision: 'continue' | 'stop' | 'pause' };
+
+export const ENV = {
+  trialDir: 'TUNE_TRIAL_DIR',
+  config: 'TUNE_CONFIG',
+  pauseFile: 'TUNE_PAUSE_FILE',
+  checkpoint: 'TUNE_CHECKPOINT',
+  seed: 'TUNE_SEED',
+  trialId: 'TUNE_TRIAL_ID',
+  maxIters: 'TUNE_MAX_ITERS',
+  evalInterval: 'TUNE_EVAL_INTERVAL',
+  checkpointEvery: 'TUNE_CHECKPOINT_EVERY',
+} as const;
+
+export const PROTOCOL_FD = 3;
+
+/** Parses and checks one line from a trial; returns an error string for anything malformed. */
+export function parseTrialMessage(line: string): TrialMessage | string {
+  let m: unknown;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return `not JSON: ${line.slice(0, 120)}`;
+  }
+  if (typeof m !== 'object' || m === null) return `not an object: ${line.slice(0, 120)}`;
+  const o = m as Record<string, unknown>;
+  const it = o.iteration;
+  if (typeof it !== 'number' || !Number.isInteger(it) || it < 0) return `"iteration" must be a whole number >= 0 in ${line.slice(0, 120)}`;
+  switch (o.type) {
+    case 'report': {
+      const metrics = o.metrics;
+      if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return `report without a "metrics" object: ${line.slice(0, 120)}`;
+      for (const [k, v] of Object.entries(metrics)) {
+        if (typeof v !== 'number') return `metric "${k}" is ${JSON.stringify(v)}, but metrics must be numbers`;
+      }
+      return { type: 'report', iteration: it, metrics: metrics as Record<string, number> };
+    }
+    case 'checkpoint':
+      if (typeof o.path !== 'string' || o.path === '') return `checkpoint without a "path": ${line.slice(0, 120)}`;
+      return { type: 'checkpoint', iteration: it, path: o.path };
+    case 'paused':
+    case 'done':
+      return { type: o.type, iteration: it };
+    default:
+      return `unknown message type ${JSON.stringify(o.type)}`;
+  }
+}

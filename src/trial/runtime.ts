@@ -1,0 +1,116 @@
+import { existsSync, readFileSync, writeSync } from 'node:fs';
+import { ENV, PROTOCOL_FD, type DecisionMessage, type TrialMessage } from './protocol.js';
+
+export type Decision = DecisionMessage['decision'];
+export type ParamValue = number | string | boolean;
+
+/**
+ * The child side of the trial protocol, for trials written in TypeScript or JavaScript. A trial calls
+ * `report` at each validation boundary and obeys the decision; `pauseRequested` tells it to checkpoint,
+ * call `paused` and exit.
+ */
+export class TrialRuntime {
+  readonly trialDir: string;
+  readonly trialId: string;
+  readonly pauseFile: string;
+  readonly checkpoint: string | null;
+  readonly seed: number;
+  readonly maxIters: number;
+  readonly evalInterval: number;
+  readonly checkpointEvery: number;
+  readonly config: Record<string, ParamValue>;
+
+  private buffered = '';
+  private lines: string[] = [];
+  private waiting: ((line: string | null) => void) | null = null;
+  private stdinClosed = false;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    const need = (k: string): string => {
+      const v = env[k];
+      if (v === undefined) throw new Error(`${k} is not set: this program is a tune trial; start it through tune`);
+      return v;
+    };
+    this.trialDir = need(ENV.trialDir);
+    this.trialId = env[ENV.trialId] ?? '';
+    this.pauseFile = need(ENV.pauseFile);
+    this.checkpoint = env[ENV.checkpoint] ? (env[ENV.checkpoint] as string) : null;
+    this.seed = Number(need(ENV.seed));
+    this.maxIters = Number(need(ENV.maxIters));
+    this.evalInterval = Number(need(ENV.evalInterval));
+    this.checkpointEvery = Number(env[ENV.checkpointEvery] ?? '1');
+    this.config = JSON.parse(readFileSync(need(ENV.config), 'utf8')) as Record<string, ParamValue>;
+
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => {
+      this.buffered += chunk;
+      let nl: number;
+      while ((nl = this.buffered.indexOf('\n')) >= 0) {
+        this.lines.push(this.buffered.slice(0, nl));
+        this.buffered = this.buffered.slice(nl + 1);
+      }
+      this.deliver();
+    });
+    // The driver is gone (tune was killed): stop now; the last checkpoint is where a resume starts.
+    process.stdin.on('end', () => {
+      this.stdinClosed = true;
+      this.deliver();
+    });
+  }
+
+  private deliver(): void {
+    if (!this.waiting) return;
+    if (this.lines.length > 0) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(this.lines.shift() as string);
+    } else if (this.stdinClosed) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(null);
+    }
+  }
+
+  private send(message: TrialMessage): void {
+    const bytes = Buffer.from(JSON.stringify(message) + '\n');
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(PROTOCOL_FD, bytes, off);
+    } catch {
+      // The read end is closed: tune is gone. Exit rather than train for nobody.
+      process.exit(75);
+    }
+  }
+
+  /** Reports metrics at a validation boundary and waits for tune's decision. */
+  async report(iteration: number, metrics: Record<string, number>): Promise<Decision> {
+    this.send({ type: 'report', iteration, metrics });
+    const line = await new Promise<string | null>((resolve) => {
+      this.waiting = resolve;
+      this.deliver();
+    });
+    if (line === null) process.exit(75);
+    const msg = JSON.parse(line) as DecisionMessage;
+    return msg.decision;
+  }
+
+  /** True when tune asked every trial to pause (the session's pause file exists). */
+  pauseRequested(): boolean {
+    return existsSync(this.pauseFile);
+  }
+
+  /** Tells tune a complete checkpoint is on disk (`path` absolute or relative to the trial directory). */
+  checkpointSaved(path: string, iteration: number): void {
+    this.send({ type: 'checkpoint', iteration, path });
+  }
+
+  paused(iteration: number): never {
+    this.send({ type: 'paused', iteration });
+    process.exit(0);
+  }
+
+  done(iteration: number): never {
+    this.send({ type: 'done', iteration });
+    process.exit(0);
+  }
+}

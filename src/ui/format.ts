@@ -1,0 +1,27 @@
+import type { ParamValue } from '../search/space.js';
+
+/** Numbers for reading: 4 significant digits, exponent form for very small or large magnitudes. */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (Number.isInteger(v) && a < 1e6) return String(v);
+  if (a >= 1e-3 && a < 1e5) return String(Number(v.toPrecision(4)));
+  return v.toExponential(2).replace('e+', 'e');
+}
+
+export function formatValue(v: ParamValue | null | undefined): string {
+  if (v === null || v === undefined) return '-';
+  return typeof v === 'number' ? formatNumber(v) : String(v);
+}
+
+export function formatConfig(config: Record<string, ParamValue>): string {
+  return Object.entries(config).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
+}
+
+/** A plain text table with left-aligned text and right-aligned numbers. */
+export function table(header: string[], rows: string[][], numeric: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
