@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The real bin, started the way a user starts it (never through npx: npm's warnings would mix in). */
+export const TUNE_BIN = join(ROOT, 'bin', 'tune');
+
+export interface TuneResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tmpDir(prefix = 'tune-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts `tune` with args in cwd; the handle lets a test signal it mid-run. */
+export function startTune(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; result: Promise<TuneResult>; stdoutSoFar: () => string } {
+  const child = spawn(TUNE_BIN, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const result = new Promise<TuneResult>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })));
+  return { child, result, stdoutSoFar: () => stdout };
+}
+
+export function runTune(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<TuneResult> {
+  return startTune(args, cwd, env).result;
+}
+
+/** The resume command is the last line a pause prints (DESIGN §7). */
+export function resumeLine(stdout: string): string {
+  const lines = stdout.trimEnd().split('\n');
+  return lines[lines.length - 1];
+}
+
+/** The session directory named by a resume line. */
+export function sessionDirFrom(stdout: string, cwd: string): string {
+  const m = /--resume-session (\S+)$/.exec(resumeLine(stdout));
+  if (!m) throw new Error(`no resume command in:\n${stdout}`);
+  return resolve(cwd, m[1].replace(/^'|'$/g, ''));
+}
+
+export function writeSpec(dir: string, spec: unknown, name = 'spec.yaml'): string {
+  const file = join(dir, name);
+  writeFileSync(file, typeof spec === 'string' ? spec : JSON.stringify(spec, null, 2));
+  return file;
+}
+
+/** Path → sha256 of every file under dir: compare before and after to prove nothing changed. */
+export function treeHashes(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[p] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export async function resultsJson(sessionDir: string, cwd: string): Promise<ResultsDoc> {
+  const r = await runTune(['results', sessionDir, '--json'], cwd);
+  if (r.code !== 0) throw new Error(`tune results failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as ResultsDoc;
+}
+
+export interface ResultsDoc {
+  session: string;
+  status: string;
+  metric: string;
+  mode: string;
+  best: { trial: string; value: number; iteration: number; config: Record<string, unknown> } | null;
+  trials: { id: string; status: string; config: Record<string, unknown>; iteration: number; last: Record<string, number> | null; best: number | null; failures: number }[];
+}
+
+/** A seeded random source for tests, so a failing run can be repeated from the seed it prints. */
+export function testRng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
