@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, resultsJson, runTune, sleep, startTune, tmpDir, writeSpec } from '../helpers/tune.js';
+
+const mlpSpec = {
+  name: 'crashy',
+  trial: { builtin: 'mlp', params: { batch_size: 16, hidden: 16 } },
+  search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
+  num_trials: 3,
+  max_iters: 1000,
+  eval_interval: 20,
+  concurrency: 2,
+  seed: 5,
+};
+
+function onlySession(cwd: string, name: string): string {
+  const root = join(cwd, 'sessions', name);
+  const dirs = readdirSync(root);
+  assert.equal(dirs.length, 1);
+  return join(root, dirs[0]);
+}
+
+async function waitFor(pred: () => boolean, what: string, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function reportCount(sessionDir: string): number {
+  try {
+    return readFileSync(join(sessionDir, 'events.jsonl'), 'utf8').split('"type":"report"').length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/** Trial processes still alive for a session (a crashed tune must not leave them training). */
+function liveTrials(sessionDir: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/environ`, 'utf8').includes(`TUNE_TRIAL_DIR=${sessionDir}/`)) pids.push(Number(p));
+    } catch { /* gone or not ours */ }
+  }
+  return pids;
+}
+
+test('tune killed with SIGKILL mid-run resumes from the same directory, completes, and matches an uninterrupted run', async () => {
+  const refCwd = tmpDir();
+  assert.equal((await runTune([writeSpec(refCwd, mlpSpec)], refCwd)).code, 0);
+  const reference = await resultsJson(onlySession(refCwd, 'crashy'), refCwd);
+
+  const cwd = tmpDir();
+  const run = startTune([writeSpec(cwd, mlpSpec)], cwd);
+  await waitFor(() => existsSync(join(cwd, 'sessions', 'crashy')) && readdirSync(join(cwd, 'sessions', 'crashy')).length === 1, 'the session folder');
+  const dir = onlySession(cwd, 'crashy');
+  await waitFor(() => reportCount(dir) >= 15, 'some reports');
+  run.child.kill('SIGKILL');
+  await run.result;
+  const mid = await resultsJson(dir, cwd);
+  assert.equal(mid.status, 'paused', 'a session whose driver died reads as paused (resumable)');
+  assert.ok(mid.trials.some((t) => t.status === 'running'), 'the journal still says some trials were running');
+
+  const resumed = await runTune(['--resume-session', dir], cwd);
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.match(resumed.stdout, /took over a stale lock \(process \d+ is gone\)/);
+  const doc = await resultsJson(dir, cwd);
+  assert.equal(doc.status, 'completed');
+  const strip = (d: typeof doc) => d.trials.map(({ id, status, config, iteration, last, best }) => ({ id, status, config, iteration, last, best }));
+  assert.deepStrictEqual(strip(doc), strip(reference));
+  assert.deepStrictEqual(liveTrials(dir), []);
+  assert.ok(!existsSync(join(dir, 'lock')));
+});
+
+test('a second --resume-session on a live session is refused; after its driver crashes it is not', async () => {
+  const cwd = tmpDir();
+  const slow = { ...mlpSpec, name: 'locked', max_iters: 20000, eval_interval: 50, num_trials: 2 };
+  const first = startTune([writeSpec(cwd, slow)], cwd);
+  await waitFor(() => /\] started /.test(first.stdoutSoFar()), 'the first trial');
+  const dir = onlySession(cwd, 'locked');
+  const before = readFileSync(join(dir, 'lock'), 'utf8');
+
+  const second = await runTune(['--resume-session', dir], cwd);
+  assert.equal(second.code, 2);
+  assert.match(second.stderr, new RegExp(`^tune: .*locked/session_\\S+ is being driven by tune process ${first.child.pid} on \\S+ since \\S+; stop that one first`, 'm'));
+  assert.equal(readFileSync(join(dir, 'lock'), 'utf8'), before, 'the live lock is untouched');
+  assert.equal(first.child.exitCode, null, 'the first run goes on');
+
+  first.child.kill('SIGKILL');
+  await first.result;
+  // The leftover trials notice their driver is gone and exit at their next boundary (stdin closed).
+  await waitFor(() => liveTrials(dir).length === 0, 'orphaned trials to exit', 10000);
+  const third = startTune(['--resume-session', dir], cwd);
+  await waitFor(() => /\] resumed /.test(third.stdoutSoFar()), 'the resumed trials');
+  third.child.kill('SIGINT');
+  const r = await third.result;
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stdout, /took over a stale lock/);
+});
+
+test('a crashed trial restarts from its last checkpoint; one that keeps crashing is marked failed', async () => {
+  const cwd = tmpDir();
+  const spec = {
+    name: 'flaky',
+    trial: { command: [process.execPath, join(ROOT, 'test', 'fixtures', 'flaky-trial.mjs')], params: { crash_at: 60 } },
+    search_space: { crash_always: { type: 'grid', values: [false, true] } },
+    searcher: 'grid',
+    max_iters: 100,
+    eval_interval: 10,
+    concurrency: 2,
+    max_failures: 2,
+  };
+  const r = await runTune([writeSpec(cwd, spec)], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const dir = onlySession(cwd, 'flaky');
+  const doc = await resultsJson(dir, cwd);
+  const [ok, bad] = doc.trials;
+  assert.equal(ok.status, 'completed');
+  assert.equal(ok.failures, 1);
+  assert.equal(ok.iteration, 100);
+  // It restarted from the checkpoint of iteration 50: iterations 10..60 once before the crash, 60..100 after.
+  const trained = readFileSync(join(dir, 'trials', ok.id, 'stdout.log'), 'utf8').trim().split('\n');
+  assert.deepStrictEqual(trained, [10, 20, 30, 40, 50, 60, 60, 70, 80, 90, 100].map((i) => `iteration ${i}`));
+  const metricLines = readFileSync(join(dir, 'trials', ok.id, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(metricLines.length, 10, 'one metrics line per boundary, none repeated');
+  assert.equal(bad.status, 'failed');
+  assert.equal(bad.failures, 3);
+  assert.match(r.stdout, /\[0001\] failed\s+\(3\/3\) exited with code 1: boom: crash_always/);
+});
+
+test('resuming a completed session says so and exits 0', async () => {
+  const cwd = tmpDir();
+  const r = await runTune([writeSpec(cwd, { ...mlpSpec, name: 'done', num_trials: 1, max_iters: 40 })], cwd);
+  assert.equal(r.code, 0);
+  const dir = onlySession(cwd, 'done');
+  const again = await runTune(['--resume-session', dir], cwd);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /is already completed; nothing to resume/);
+});

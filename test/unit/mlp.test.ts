@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../src/search/rng.js';
+import { evaluate, initMlp, trainStep, zeroOptimizer, type Mlp } from '../../src/trial/mlp.js';
+import { loadMlpCheckpoint, saveMlpCheckpoint } from '../../src/trial/mlp-checkpoint.js';
+import { spirals, type Dataset } from '../../src/trial/spiral-data.js';
+
+function clone(m: Mlp): Mlp {
+  return { sizes: [...m.sizes], weights: m.weights.map((w) => w.slice()), biases: m.biases.map((b) => b.slice()) };
+}
+
+test('backward pass matches central finite differences for every parameter', () => {
+  const rng = new Rng(1);
+  const data: Dataset = spirals(3, 3, 0.2, 5); // 9 rows: the whole set is one batch
+  const model = initMlp([2, 5, 4, 3], () => rng.normal());
+  const idx = Uint32Array.from({ length: data.n }, (_, i) => i);
+  // With lr 1, no momentum and no decay, one step moves each parameter by exactly minus its gradient.
+  const stepped = clone(model);
+  trainStep(stepped, zeroOptimizer(stepped), data, idx, 1, 0, 0);
+  const h = 1e-6;
+  let checked = 0;
+  for (let l = 0; l < model.weights.length; l++) {
+    for (const [kind, arr] of [['w', model.weights[l]], ['b', model.biases[l]]] as const) {
+      for (let k = 0; k < arr.length; k++) {
+        const plus = clone(model);
+        const minus = clone(model);
+        (kind === 'w' ? plus.weights : plus.biases)[l][k] += h;
+        (kind === 'w' ? minus.weights : minus.biases)[l][k] -= h;
+        const numeric = (evaluate(plus, data).loss - evaluate(minus, data).loss) / (2 * h);
+        const analytic = arr[k] - (kind === 'w' ? stepped.weights : stepped.biases)[l][k];
+        assert.ok(Math.abs(numeric - analytic) < 1e-7 * Math.max(1, Math.abs(numeric)), `layer ${l} ${kind}[${k}]: ${analytic} vs ${numeric}`);
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, 2 * 5 + 5 + 5 * 4 + 4 + 4 * 3 + 3);
+});
+
+test('L2 decay and momentum follow v = m*v + g + l2*w, w -= lr*v', () => {
+  const rng = new Rng(2);
+  const data = spirals(2, 3, 0.1, 3);
+  const idx = Uint32Array.from({ length: data.n }, (_, i) => i);
+  const base = initMlp([2, 3, 3], () => rng.normal());
+  const g = clone(base);
+  trainStep(g, zeroOptimizer(g), data, idx, 1, 0, 0);
+  const grad = base.weights[0].map((w, k) => w - g.weights[0][k]);
+  const m = clone(base);
+  const opt = zeroOptimizer(m);
+  opt.vw[0].fill(0.5);
+  trainStep(m, opt, data, idx, 0.1, 0.9, 0.01);
+  for (let k = 0; k < grad.length; k++) {
+    const v = 0.9 * 0.5 + grad[k] + 0.01 * base.weights[0][k];
+    assert.ok(Math.abs(opt.vw[0][k] - v) < 1e-12);
+    assert.ok(Math.abs(m.weights[0][k] - (base.weights[0][k] - 0.1 * v)) < 1e-12);
+  }
+});
+
+test('training on spirals lowers the validation loss well below chance (ln 3)', () => {
+  const rng = new Rng(3);
+  const train = spirals(300, 3, 0.2, 11);
+  const val = spirals(100, 3, 0.2, 12);
+  const m = initMlp([2, 32, 3], () => rng.normal());
+  const opt = zeroOptimizer(m);
+  const perm = Uint32Array.from({ length: train.n }, (_, i) => i);
+  const batch = new Uint32Array(32);
+  let cursor = 0;
+  for (let step = 0; step < 1500; step++) {
+    for (let b = 0; b < 32; b++) {
+      if (cursor === perm.length) { rng.shuffle(perm); cursor = 0; }
+      batch[b] = perm[cursor++];
+    }
+    trainStep(m, opt, train, batch, 0.1, 0.9, 0);
+  }
+  const r = evaluate(m, val);
+  assert.ok(r.loss < 0.5 * Math.log(3), `val loss ${r.loss}`);
+  assert.ok(r.accuracy > 0.8, `val accuracy ${r.accuracy}`);
+});
+
+test('a checkpoint restores every bit, keeps the last two, and refuses a corrupt file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tune-ckpt-'));
+  const rng = new Rng(4);
+  const model = initMlp([2, 4, 3], () => rng.normal());
+  model.weights[0][0] = NaN; // raw bytes survive what JSON numbers would not
+  const opt = zeroOptimizer(model);
+  opt.vw[1][2] = -0;
+  const state = { iteration: 40, model, optimizer: opt, rng: rng.getState(), perm: Uint32Array.from([3, 1, 2, 0]), cursor: 2 };
+  let path = '';
+  for (const it of [10, 20, 30, 40]) path = saveMlpCheckpoint(dir, { ...state, iteration: it });
+  assert.deepEqual(readdirSync(dir).sort(), ['ckpt-00000030.json', 'ckpt-00000040.json']);
+  const back = loadMlpCheckpoint(path);
+  assert.equal(back.iteration, 40);
+  assert.ok(Number.isNaN(back.model.weights[0][0]));
+  assert.ok(Object.is(back.optimizer.vw[1][2], -0));
+  assert.deepEqual(Array.from(back.model.weights[1]), Array.from(model.weights[1]));
+  assert.deepEqual(back.rng, state.rng);
+  assert.deepEqual(Array.from(back.perm), [3, 1, 2, 0]);
+  const text = readFileSync(path, 'utf8');
+  writeFileSync(path, text.replace('"cursor":2', '"cursor":3'));
+  assert.throws(() => loadMlpCheckpoint(path), /checksum mismatch/);
+  writeFileSync(path, text.slice(0, 50));
+  assert.throws(() => loadMlpCheckpoint(path), /truncated/);
+});

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { SessionLockedError } from '../../src/errors.js';
+import { acquireLock } from '../../src/session/lock.js';
+import { displayPath, resumeCommand, shellQuote } from '../../src/session/resume-command.js';
+import { SESSION_SCHEMA, type SessionState } from '../../src/session/state.js';
+import { loadSessionState, SessionStore } from '../../src/session/store.js';
+import { validateSpec } from '../../src/spec/validate.js';
+
+function freshState(): SessionState {
+  const spec = validateSpec({ search_space: { lr: { type: 'uniform', low: 0, high: 1 } } }, 'x.yaml', new Map(), 'exp');
+  return {
+    schema: SESSION_SCHEMA, id: 's', experiment: 'exp', createdAt: 'now', status: 'running', spec, specRaw: null,
+    specFile: null, specHash: '', baseDir: '/', searcher: { type: 'random', state: {}, finished: false },
+    scheduler: { type: 'fifo', state: {} }, trials: [], seq: 0,
+  };
+}
+
+function newStore(): { dir: string; store: SessionStore } {
+  const dir = join(mkdtempSync(join(tmpdir(), 'tune-store-')), 'session');
+  mkdirSync(dir);
+  return { dir, store: SessionStore.create(dir, freshState()) };
+}
+
+test('state = snapshot + journal replay: a reload sees every appended event', () => {
+  const { dir, store } = newStore();
+  store.append({ type: 'session_started', pid: 1 });
+  store.append({ type: 'trial_created', id: '0000', index: 0, config: { lr: 0.5 }, seed: 9, searcher: { n: 1 } });
+  store.append({ type: 'trial_started', id: '0000', pid: 123, fromIteration: null });
+  store.append({ type: 'report', id: '0000', iteration: 10, metrics: { val_loss: 0.3 }, decision: 'continue' });
+  store.append({ type: 'report', id: '0000', iteration: 20, metrics: { val_loss: 0.4 }, decision: 'continue' });
+  // No snapshot since the first: the journal alone carries the trial.
+  const loaded = loadSessionState(dir);
+  assert.deepEqual(loaded, JSON.parse(JSON.stringify(store.state)));
+  const t = loaded.trials[0];
+  assert.equal(t.iteration, 20);
+  assert.deepEqual(t.last, { val_loss: 0.4 });
+  assert.deepEqual(t.best, { value: 0.3, iteration: 10 });
+  assert.deepEqual(loaded.searcher.state, { n: 1 });
+});
+
+test('a torn last journal line (crash mid-append) is ignored on load and cut on open', () => {
+  const { dir, store } = newStore();
+  store.append({ type: 'trial_created', id: '0000', index: 0, config: { lr: 0.5 }, seed: 9, searcher: {} });
+  appendFileSync(join(dir, 'events.jsonl'), '{"seq":2,"t":1,"type":"trial_sta');
+  assert.equal(loadSessionState(dir).trials[0].status, 'pending');
+  const reopened = SessionStore.open(dir);
+  reopened.append({ type: 'trial_started', id: '0000', pid: 5, fromIteration: null });
+  assert.equal(loadSessionState(dir).trials[0].status, 'running');
+  assert.ok(readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').every((l) => l === '' || JSON.parse(l)));
+});
+
+test('the best value follows the mode', () => {
+  const { store } = newStore();
+  store.state.spec.mode = 'max';
+  store.append({ type: 'trial_created', id: '0000', index: 0, config: {}, seed: 1, searcher: {} });
+  for (const [i, v] of [[1, 0.2], [2, 0.7], [3, 0.5]]) {
+    store.append({ type: 'report', id: '0000', iteration: i, metrics: { val_loss: v }, decision: 'continue' });
+  }
+  assert.deepEqual(store.state.trials[0].best, { value: 0.7, iteration: 2 });
+});
+
+test('the lock refuses a live owner and takes over from a dead one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tune-lock-'));
+  const path = join(dir, 'lock');
+  const first = acquireLock(path, dir);
+  assert.throws(() => acquireLock(path, dir), (e: unknown) => e instanceof SessionLockedError && /being driven by tune process \d+/.test((e as Error).message));
+  first.release();
+  // A lock whose process is gone: the pid of a child that has already exited.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(path, JSON.stringify({ pid: Number(dead.stdout), host: hostname(), started: '1', since: 'then' }));
+  const second = acquireLock(path, dir);
+  assert.match(second.tookOver ?? '', /stale lock \(process \d+ is gone\)/);
+  second.release();
+  // A live pid that now belongs to another process (different start time) is stale too.
+  writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), started: 'not-this-one', since: 'then' }));
+  const third = acquireLock(path, dir);
+  assert.match(third.tookOver ?? '', /belongs to another process/);
+  third.release();
+});
+
+test('resume command: relative path, quoting, and the name tune was started by', () => {
+  assert.equal(shellQuote('sessions/a_b-1'), 'sessions/a_b-1');
+  assert.equal(shellQuote("my dir/it's"), `'my dir/it'\\''s'`);
+  assert.equal(displayPath('/home/u/proj', '/home/u/proj/sessions/x'), 'sessions/x');
+  assert.equal(displayPath('/home/u/proj', '/tmp/x'), '/tmp/x');
+  const dir = mkdtempSync(join(tmpdir(), 'tune-bin-'));
+  const bin = join(dir, 'tune');
+  writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
+  assert.equal(resumeCommand(dir, join(dir, 'sessions', 'a b'), bin, dir), `tune --resume-session 'sessions/a b'`);
+  assert.equal(resumeCommand(dir, join(dir, 's'), bin, '/nowhere'), './tune --resume-session s');
+});
