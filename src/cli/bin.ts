@@ -42,6 +42,8 @@ export async function runBin(): Promise<never> {
     scriptPath: process.argv[1] ?? 'tune',
     env: process.env,
     handleSignals: true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stdinIsTTY: process.stdin.isTTY === true,
   };
   const code = await main(process.argv.slice(2), ctx);
   // Let stdout drain when it is a pipe before leaving.

@@ -8,4 +8,7 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   /** Install SIGINT/SIGTERM handlers (the real bin), or not (in-process tests). */
   handleSignals: boolean;
+  /** The live Ink UI runs when stdout is a terminal; p / q keys also work in plain mode when stdin is one. */
+  stdoutIsTTY: boolean;
+  stdinIsTTY: boolean;
 }

@@ -5,13 +5,18 @@ import type { SessionStore } from '../session/store.js';
 import { EXIT } from '../errors.js';
 import { LocalLauncher } from '../orchestrator/launcher.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
+import { LiveView } from '../ui/live-view.js';
+import { mountUi, type MountedUi } from '../ui/mount.js';
+import { listenForKeys } from '../ui/plain-keys.js';
 import { PlainReporter } from '../ui/plain-reporter.js';
+import type { ViewCommands } from '../ui/snapshot.js';
 import type { CliContext } from './context.js';
 import { resultsTable } from './results-view.js';
 
 /**
  * Runs a session that is open and locked until it completes or pauses, then prints how it ended. The
- * last line of a pause is the command that resumes it (DESIGN §7).
+ * last line of a pause is the command that resumes it (DESIGN §7). The view is the Ink UI on a terminal,
+ * the plain reporter otherwise; both only read the session's state and send commands.
  */
 export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext): Promise<number> {
   const state = store.state;
@@ -20,25 +25,61 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
   const scheduler = createScheduler(state.spec);
   scheduler.setState(state.scheduler.state);
   const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir });
-  const reporter = new PlainReporter(store, ctx.out);
+  const useUi = ctx.stdoutIsTTY && ctx.stdinIsTTY;
+  const say = useUi ? () => {} : ctx.err;
 
   let interrupts = 0;
   let quitBy: string | null = null;
-  const onSignal = (signal: NodeJS.Signals) => {
+  let view: LiveView | null = null;
+  const quit = (by: string) => {
+    quitBy = by;
+    orchestrator.quit();
+    view?.refresh();
+  };
+  const pause = (by: string) => {
+    orchestrator.requestPause(by);
+    view?.refresh();
+  };
+  // Ctrl+C, SIGINT and SIGTERM: the first pauses gracefully, the second quits at once.
+  const interrupt = (by: string) => {
     interrupts++;
     if (interrupts === 1) {
-      ctx.err(`${signal}: pausing at the next validation boundary (${signal === 'SIGINT' ? 'Ctrl+C' : signal} again quits at once)`);
-      orchestrator.requestPause(signal);
+      say(`${by}: pausing at the next validation boundary (${by === 'SIGTERM' ? 'SIGTERM' : 'Ctrl+C'} again quits at once)`);
+      pause(by);
     } else {
-      quitBy = signal;
-      ctx.err(`${signal}: quitting now; trials resume from their last checkpoints`);
-      orchestrator.quit();
+      say(`${by}: quitting now; trials resume from their last checkpoints`);
+      quit(by);
     }
   };
+  const onSignal = (signal: NodeJS.Signals) => interrupt(signal);
   if (ctx.handleSignals) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+
+  let ui: MountedUi | null = null;
+  let reporter: PlainReporter | null = null;
+  let stopKeys: (() => void) | null = null;
+  if (useUi) {
+    view = new LiveView(store, { isPausing: () => orchestrator.isPausing, isQuitting: () => quitBy !== null, isHeld: (id) => orchestrator.isHeld(id) });
+    const v = view;
+    const commands: ViewCommands = {
+      pause: () => pause('p'),
+      interrupt: () => interrupt('Ctrl+C'),
+      quit: () => quit('q'),
+      toggleTrialPause: (id) => {
+        if (orchestrator.isHeld(id)) orchestrator.releaseTrial(id);
+        else orchestrator.pauseTrial(id);
+        v.refresh();
+      },
+      logTail: (id, n) => v.logTail(id, n),
+    };
+    ui = mountUi(view, commands);
+  } else {
+    reporter = new PlainReporter(store, ctx.out);
+    if (ctx.stdinIsTTY) stopKeys = listenForKeys(process.stdin, { pause: () => pause('p'), quit: () => quit('q'), interrupt: () => interrupt('Ctrl+C') });
+  }
+
   let outcome;
   try {
     outcome = await orchestrator.run();
@@ -47,7 +88,10 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    reporter.stop();
+    view?.stop();
+    await ui?.close();
+    stopKeys?.();
+    reporter?.stop();
     store.close();
     lock.release();
   }

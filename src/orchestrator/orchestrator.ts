@@ -41,6 +41,8 @@ interface Live {
 export class Orchestrator {
   private readonly live = new Map<string, Live>();
   private pausing = false;
+  /** Trials paused one by one: they wait, paused, until released or until the session resumes. */
+  private readonly held = new Set<string>();
   private quitting = false;
   private finished = false;
   private resolveRun: (o: RunOutcome) => void = () => {};
@@ -73,6 +75,23 @@ export class Orchestrator {
     this.maybeFinish();
   }
 
+  /** Pauses one trial at its next validation boundary; the others go on (LESSONS: pause one trial). */
+  pauseTrial(id: string): void {
+    if (this.finished || this.pausing) return;
+    this.held.add(id);
+    this.maybeFinish();
+  }
+
+  /** Lets a trial paused alone run again. */
+  releaseTrial(id: string): void {
+    if (!this.held.delete(id)) return;
+    this.fill();
+  }
+
+  isHeld(id: string): boolean {
+    return this.held.has(id);
+  }
+
   /** Kills every trial now; each resumes later from its last checkpoint. */
   quit(): void {
     if (this.quitting || this.finished) return;
@@ -84,7 +103,7 @@ export class Orchestrator {
 
   private nextRunnable(): TrialRecord | null {
     for (const t of this.state.trials) {
-      if ((t.status === 'pending' || t.status === 'paused') && !this.live.has(t.id)) return t;
+      if ((t.status === 'pending' || t.status === 'paused') && !this.live.has(t.id) && !this.held.has(t.id)) return t;
     }
     return null;
   }
@@ -165,7 +184,7 @@ export class Orchestrator {
         live.metricsIteration = msg.iteration;
         this.o.searcher.onResult?.(t.index, msg.iteration, msg.metrics);
         let decision = this.o.scheduler.onResult(t.id, msg.iteration, msg.metrics);
-        if (decision === 'continue' && this.pausing) decision = 'pause';
+        if (decision === 'continue' && (this.pausing || this.held.has(t.id))) decision = 'pause';
         live.lastDecision = decision;
         this.o.store.append({ type: 'report', id: t.id, iteration: msg.iteration, metrics: msg.metrics, decision });
         live.proc.send(JSON.stringify({ decision }));
@@ -201,16 +220,13 @@ export class Orchestrator {
     this.live.delete(t.id);
     if (this.quitting && !live.ended) {
       this.o.store.append({ type: 'trial_interrupted', id: t.id });
-    } else if (live.ended === 'paused' && !this.pausing) {
-      // The trial paused on its own (a pause file left by someone else): it simply waits for a resume.
-    } else if (!live.ended || exit.code !== 0) {
-      const why = live.protocolError ?? exit.spawnError ?? (exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`);
+    } else if (!live.ended) {
+      const why = live.protocolError ?? exit.spawnError ??
+        (exit.signal ? `killed by ${exit.signal}` : exit.code === 0 ? 'exited with code 0 before reporting done or paused' : `exited with code ${exit.code}`);
       const tail = stderrTail(trialPaths(this.o.store.dir, t.id).stderr);
       const error = tail ? `${why}: ${tail}` : why;
-      if (!live.ended) {
-        const final = exit.spawnError !== null || t.failures + 1 > this.state.spec.max_failures;
-        this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
-      }
+      const final = exit.spawnError !== null || t.failures + 1 > this.state.spec.max_failures;
+      this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
     }
     this.fill();
   }
@@ -228,7 +244,8 @@ export class Orchestrator {
       this.resolveRun(status);
       return;
     }
-    if (this.pausing) {
+    // Nothing runs and only trials paused one by one are left: the session is paused as a whole.
+    if (this.pausing || (this.held.size > 0 && !this.nextRunnable() && this.state.searcher.finished)) {
       this.finished = true;
       this.o.store.append({ type: 'session_paused' });
       this.clearPauseSignal();

@@ -1,5 +1,5 @@
 import { realpathSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, relative } from 'node:path';
+import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Quotes a word for a POSIX shell only when it needs it. */
 export function shellQuote(word: string): string {
@@ -26,7 +26,8 @@ export function invocation(cwd: string, scriptPath: string, pathEnv: string | un
     if (me && real(candidate) === me) return 'tune';
   }
   let rel = isAbsolute(scriptPath) ? relative(cwd, scriptPath) : scriptPath;
-  if (rel.startsWith('..'.repeat(3))) rel = scriptPath;
+  // More than one level up reads worse than the absolute path, and breaks as easily.
+  if (rel.startsWith('../../')) rel = resolve(cwd, scriptPath);
   if (!rel.startsWith('/') && !rel.startsWith('.')) rel = `./${rel}`;
   let executable = false;
   try {
