@@ -1,5 +1,5 @@
 import { bestTrial, type SessionState, type SessionStatus } from '../session/state.js';
-import { formatConfig, formatNumber, formatValue, table } from '../ui/format.js';
+import { formatConfig, formatNumber, formatValue, table, formatMetric } from '../ui/format.js';
 import type { Json } from '../util/json.js';
 
 /** `tune results --json` (DESIGN §7): stable fields, numbers exactly as reported. */
@@ -31,7 +31,7 @@ export function resultsTable(state: SessionState): string {
   const header = ['trial', 'status', ...keys, 'iter', `last ${m}`, `best ${m}`];
   const rows = state.trials.map((t) => [
     t.id, t.status, ...keys.map((k) => formatValue(t.config[k])), String(t.iteration),
-    t.last && typeof t.last[m] === 'number' ? formatNumber(t.last[m]) : '-', t.best ? formatNumber(t.best.value) : '-',
+    formatMetric(t.last?.[m]), t.best ? formatNumber(t.best.value) : '-',
   ]);
   const numeric = header.map((_, i) => i >= 2);
   const best = bestTrial(state);

@@ -1,7 +1,8 @@
 import type { Json } from '../util/json.js';
 import type { Config } from './space.js';
 
-export type Metrics = Record<string, number>;
+/** Reported metrics; null stands for a value that is not a finite number (a diverged loss: NaN, ±Infinity). */
+export type Metrics = Record<string, number | null>;
 
 /**
  * Proposes configurations. `suggest` returns a config, 'finished' when there will be no more, or null for

@@ -3,7 +3,7 @@
  * object per line to file descriptor 3 and reads one decision per report from stdin.
  */
 export type TrialMessage =
-  | { type: 'report'; iteration: number; metrics: Record<string, number> }
+  | { type: 'report'; iteration: number; metrics: Record<string, number | null> }
   | { type: 'checkpoint'; iteration: number; path: string }
   | { type: 'paused'; iteration: number }
   | { type: 'done'; iteration: number };
@@ -40,10 +40,11 @@ export function parseTrialMessage(line: string): TrialMessage | string {
     case 'report': {
       const metrics = o.metrics;
       if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return `report without a "metrics" object: ${line.slice(0, 120)}`;
+      // JSON has no NaN or Infinity: a diverged value travels as null and is kept, never the best.
       for (const [k, v] of Object.entries(metrics)) {
-        if (typeof v !== 'number') return `metric "${k}" is ${JSON.stringify(v)}, but metrics must be numbers`;
+        if (typeof v !== 'number' && v !== null) return `metric "${k}" is ${JSON.stringify(v)}, but metrics must be numbers (or null for NaN/Infinity)`;
       }
-      return { type: 'report', iteration: it, metrics: metrics as Record<string, number> };
+      return { type: 'report', iteration: it, metrics: metrics as Record<string, number | null> };
     }
     case 'checkpoint':
       if (typeof o.path !== 'string' || o.path === '') return `checkpoint without a "path": ${line.slice(0, 120)}`;

@@ -83,6 +83,7 @@ export class TrialRuntime {
   }
 
   /** Reports metrics at a validation boundary and waits for tune's decision. */
+  /** Non-finite values (a diverged loss) are sent as null: JSON cannot carry NaN or Infinity. */
   async report(iteration: number, metrics: Record<string, number>): Promise<Decision> {
     this.send({ type: 'report', iteration, metrics });
     const line = await new Promise<string | null>((resolve) => {

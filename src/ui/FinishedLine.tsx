@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { formatConfig, formatNumber } from './format.js';
+import { formatConfig, formatNumber, formatMetric } from './format.js';
 import type { TrialRow } from './snapshot.js';
 import { STATUS_LOOK } from './table-layout.js';
 
@@ -11,7 +11,7 @@ export function FinishedLine({ trial: t, metric }: { readonly trial: TrialRow; r
       <Text color={look?.color}>{`${look?.symbol ?? ''} ${t.id} ${t.status}`}</Text>
       {t.status === 'failed'
         ? `  ${t.error ?? ''}`
-        : `  it ${t.iteration}  ${metric} last ${t.last && typeof t.last[metric] === 'number' ? formatNumber(t.last[metric]) : '-'} best ${t.best === null ? '-' : formatNumber(t.best)}  ${formatConfig(t.config)}`}
+        : `  it ${t.iteration}  ${metric} last ${formatMetric(t.last?.[metric])} best ${t.best === null ? '-' : formatNumber(t.best)}  ${formatConfig(t.config)}`}
     </Text>
   );
 }

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { blockChart } from './charts.js';
-import { formatConfig, formatNumber } from './format.js';
+import { formatConfig, formatMetric, formatNumber } from './format.js';
 import type { TrialRow, ViewSnapshot } from './snapshot.js';
 import { STATUS_LOOK, statusKey, statusText } from './table-layout.js';
 
@@ -28,8 +28,8 @@ export function TrialDetail({ snapshot: s, trial: t, logTail, width, height }: T
       </Text>
       <Text wrap="truncate-end">{`config  ${formatConfig(t.config)}`}</Text>
       <Text wrap="truncate-end">
-        {`${s.metric}  last ${t.last && typeof t.last[s.metric] === 'number' ? formatNumber(t.last[s.metric]) : '-'}  best ${t.best === null ? '-' : formatNumber(t.best)}`}
-        {t.last ? `   ${Object.entries(t.last).filter(([k]) => k !== s.metric).map(([k, v]) => `${k} ${formatNumber(v)}`).join('  ')}` : ''}
+        {`${s.metric}  last ${formatMetric(t.last?.[s.metric])}  best ${t.best === null ? '-' : formatNumber(t.best)}`}
+        {t.last ? `   ${Object.entries(t.last).filter(([k]) => k !== s.metric).map(([k, v]) => `${k} ${formatMetric(v)}`).join('  ')}` : ''}
       </Text>
       {t.error ? <Text color="red" wrap="truncate-end">{`error  ${t.error}`}</Text> : null}
       {chart.length ? (

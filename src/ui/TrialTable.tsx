@@ -16,8 +16,8 @@ export function TrialTable({ snapshot, rows, selectedId, width, height }: TrialT
   const view = visibleRows(rows, selectedId, Math.max(1, height - 1));
   if (rows.length === 0) return <Text dimColor>no live trials</Text>;
   return (
-    <Box flexDirection="column">
-      <Text bold>
+    <Box flexDirection="column" width={width}>
+      <Text bold wrap="truncate-end">
         {'  '}
         {columns.map((c) => pad(c.title, c)).join('  ')}
         {hidden > 0 ? <Text dimColor>{`  +${hidden} params`}</Text> : null}
@@ -28,7 +28,7 @@ export function TrialTable({ snapshot, rows, selectedId, width, height }: TrialT
         const look = STATUS_LOOK[statusKey(r)];
         const selected = r.id === selectedId;
         return (
-          <Text key={r.id} inverse={selected}>
+          <Text key={r.id} inverse={selected} wrap="truncate-end">
             {selected ? '› ' : '  '}
             {columns.map((col, i) => (
               <Text key={col.key} color={col.key === 'status' ? look?.color : undefined}>

@@ -10,6 +10,11 @@ export function formatNumber(v: number): string {
   return v.toExponential(2).replace('e+', 'e');
 }
 
+/** A reported metric: null (not a finite number) and absent both read as "-"/"nan". */
+export function formatMetric(v: number | null | undefined): string {
+  return v === undefined ? '-' : v === null ? 'nan' : formatNumber(v);
+}
+
 export function formatValue(v: ParamValue | null | undefined): string {
   if (v === null || v === undefined) return '-';
   return typeof v === 'number' ? formatNumber(v) : String(v);

@@ -27,7 +27,7 @@ export class PlainReporter {
     return this.store.state;
   }
 
-  private metricText(metrics: Record<string, number> | null): string {
+  private metricText(metrics: Record<string, number | null> | null): string {
     const m = this.state.spec.metric;
     const v = metrics?.[m];
     return typeof v === 'number' ? `${m}=${formatNumber(v)}` : `${m}=-`;

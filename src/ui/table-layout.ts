@@ -1,4 +1,4 @@
-import { formatNumber, formatValue } from './format.js';
+import { formatNumber, formatValue, formatMetric } from './format.js';
 import { progressBar } from './charts.js';
 import type { TrialRow } from './snapshot.js';
 
@@ -37,7 +37,7 @@ export function cells(r: TrialRow, params: readonly string[], metric: string, ma
     id: r.id,
     status: `${STATUS_LOOK[statusKey(r)]?.symbol ?? '?'} ${statusText(r)}`,
     progress: `${progressBar(r.iteration, maxIters, BAR)} ${r.iteration}`,
-    last: r.last && typeof r.last[metric] === 'number' ? formatNumber(r.last[metric]) : '-',
+    last: formatMetric(r.last?.[metric]),
     best: r.best === null ? '-' : formatNumber(r.best),
   };
   for (const p of params) out[`p:${p}`] = formatValue(r.config[p]);
@@ -62,13 +62,15 @@ export function layoutColumns(rows: readonly TrialRow[], params: readonly string
   ];
   const gap = 2;
   const used = [...fixedHead, ...fixedTail].reduce((a, c) => a + c.width + gap, 2);
-  let room = width - used;
+  const widths = params.map((p) => w(`p:${p}`, p) + gap);
+  const allFit = widths.reduce((a, x) => a + x, 0) <= width - used;
+  // When some must go, keep room for the "+N params" note in the header.
+  let room = width - used - (allFit ? 0 : `  +${params.length} params`.length);
   const paramCols: Column[] = [];
-  for (const p of params) {
-    const cw = w(`p:${p}`, p);
-    if (cw + gap > room) break;
-    paramCols.push({ key: `p:${p}`, title: p, width: cw, align: 'right' });
-    room -= cw + gap;
+  for (let i = 0; i < params.length; i++) {
+    if (widths[i] > room) break;
+    paramCols.push({ key: `p:${params[i]}`, title: params[i], width: widths[i] - gap, align: 'right' });
+    room -= widths[i];
   }
   return { columns: [...fixedHead, ...paramCols, ...fixedTail], hidden: params.length - paramCols.length };
 }

@@ -1,0 +1,84 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { TUNE_BIN, resultsJson, sleep, tmpDir, writeSpec } from '../helpers/tune.js';
+
+// Drives the real binary in a real terminal (tmux), typing keys the way a person does.
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const session = `tune-e2e-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-200');
+
+async function waitForScreen(pred: (s: string) => boolean, what: string, ms = 30000): Promise<string> {
+  const end = Date.now() + ms;
+  let s = '';
+  while (Date.now() < end) {
+    s = screen();
+    if (pred(s)) return s;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}; the screen was:\n${s}`);
+}
+
+after(() => {
+  if (hasTmux) spawnSync('tmux', ['kill-session', '-t', session]);
+});
+
+test('the live UI in a real terminal: p pauses, the printed command resumes it with progress intact, Ctrl+C and q', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+  const cwd = tmpDir();
+  writeSpec(cwd, {
+    name: 'tui',
+    trial: { builtin: 'mlp', params: { hidden: 16 } },
+    search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 }, momentum: { type: 'uniform', low: 0.5, high: 0.9 } },
+    num_trials: 5,
+    max_iters: 200000,
+    eval_interval: 4000, // a boundary every ~0.5 s, so a pause is visibly on its way
+    concurrency: 3,
+  });
+  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile');
+  tmux('send-keys', '-t', session, `cd ${cwd} && PS1='$ ' && clear`, 'Enter');
+  tmux('send-keys', '-t', session, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
+
+  let s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3, 'three running trials');
+  assert.match(s, /tune · tui · random search, fifo scheduler · \d\d:\d\d:\d\d/);
+  assert.match(s, /trials 0\/5 done · 3 running · 2 pending · 0 paused/);
+  assert.match(s, /trial\s+status\s+lr\s+momentum\s+iterations\s+last val_loss\s+best/);
+  assert.match(s, /p pause all · space pause\/run trial/);
+
+  tmux('send-keys', '-t', session, 'p');
+  s = await waitForScreen((x) => /EXIT=3/.test(x), 'the pause to finish');
+  const lines = s.trimEnd().split('\n');
+  const exitAt = lines.findIndex((l) => l.startsWith('EXIT=3'));
+  const resume = lines[exitAt - 1];
+  assert.match(lines[exitAt - 2], /^To resume exactly where it stopped, run:$/);
+  assert.match(resume, /^\/\S+\/bin\/tune --resume-session sessions\/tui\/session_\S+$/);
+  assert.match(s, /Paused: 0 trials done, 3 paused, 0 pending, 2 not started/);
+  // The live frame left the screen: its keys line is gone from what remains.
+  assert.doesNotMatch(s.slice(s.indexOf('Paused:')), /p pause all/);
+  const dir = `${cwd}/${resume.split(' ').pop()}`;
+  const paused = await resultsJson(dir, cwd);
+  const pausedAt = new Map(paused.trials.map((t) => [t.id, t.iteration]));
+  assert.equal(paused.status, 'paused');
+
+  // Resume by typing the printed line as it is.
+  tmux('send-keys', '-t', session, 'clear', 'Enter');
+  await waitForScreen((x) => !/EXIT=3/.test(x.split('\n').slice(0, 5).join('\n')), 'the screen to clear');
+  tmux('clear-history', '-t', session);
+  tmux('send-keys', '-t', session, `${resume}; echo EXIT=$?`, 'Enter');
+  s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3 && /tune · tui/.test(x), 'the UI to come back');
+  for (const [id, it] of pausedAt) {
+    const m = new RegExp(`${id}\\s+▶ running\\s+\\S+\\s+\\S+\\s+[█░]+ (\\d+)`).exec(s);
+    assert.ok(m, `trial ${id} is back in the table:\n${s}`);
+    assert.ok(Number(m[1]) >= it, `trial ${id} shows iteration ${m[1]}, but it had reached ${it}`);
+  }
+
+  tmux('send-keys', '-t', session, 'C-c');
+  s = await waitForScreen((x) => /Pausing \(Ctrl\+C\): on the way to a validation boundary: \d{4}/.test(x), 'Ctrl+C to start a pause');
+  tmux('send-keys', '-t', session, 'q');
+  s = await waitForScreen((x) => /EXIT=3/.test(x), 'q to quit');
+  assert.match(s, /^Quit: 0 trials done, \d paused/m);
+  assert.match(s, /To resume exactly where it stopped, run:\n\S+ --resume-session sessions\/tui\/session_\S+\nEXIT=3/);
+  const done = await resultsJson(dir, cwd);
+  assert.equal(done.status, 'paused');
+  for (const t of done.trials) assert.notEqual(t.status, 'running');
+});
