@@ -1,0 +1,138 @@
+"""The child side of tune's trial protocol, for trials written in Python (standard library only, 3.9+).
+
+A trial is any program that tune starts with these environment variables set:
+
+    TUNE_TRIAL_DIR         the trial's own folder (write checkpoints under it)
+    TUNE_CONFIG            path of config.json: the hyperparameters of this trial
+    TUNE_PAUSE_FILE        a file that exists while tune wants every trial to pause
+    TUNE_CHECKPOINT        the checkpoint to resume from, or empty when starting fresh
+    TUNE_SEED              the trial's seed (an integer)
+    TUNE_TRIAL_ID          the trial's id, e.g. 0003
+    TUNE_MAX_ITERS         train up to this iteration
+    TUNE_EVAL_INTERVAL     report every this many iterations (a validation boundary)
+    TUNE_CHECKPOINT_EVERY  save a checkpoint every this many boundaries (and always on pause)
+
+It writes one JSON object per line to file descriptor 3 (stdout and stderr stay free and go to the
+trial's log files) and, after each report, reads one decision line from stdin:
+
+    fd 3  -> {"type": "report", "iteration": 100, "metrics": {"val_loss": 0.25}}
+    stdin <- {"decision": "continue"}          (or "stop", or "pause")
+    fd 3  -> {"type": "checkpoint", "iteration": 100, "path": "checkpoints/ckpt-00000100.json"}
+    fd 3  -> {"type": "paused", "iteration": 100}   then exit 0
+    fd 3  -> {"type": "done", "iteration": 500}     then exit 0
+
+Metrics are numbers. JSON has no NaN or infinity, so a value that is not finite (a diverged loss) is sent
+as null: tune keeps it in the trial's history, shows it as "nan" and never counts it as the best.
+
+When tune is gone (stdin closed, or fd 3 broken) the trial exits with code 75 at once: its last
+checkpoint is where a resume starts.
+"""
+
+import json
+import math
+import numbers
+import os
+import sys
+
+PROTOCOL_FD = 3
+EXIT_TUNE_GONE = 75
+DECISIONS = ("continue", "stop", "pause")
+
+
+def _need(name):
+    value = os.environ.get(name)
+    if value is None:
+        raise RuntimeError(f"{name} is not set: this program is a tune trial; start it through tune")
+    return value
+
+
+def write_atomic(path, data):
+    """Writes `data` (str or bytes) to `path` so that a crash leaves the old file or the new one, never a mix."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:  # make the rename itself durable; some filesystems refuse fsync on a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+class Trial:
+    """One trial's view of tune: `config`, `report` at each boundary, checkpoints, `paused` or `done`."""
+
+    def __init__(self):
+        self.trial_dir = _need("TUNE_TRIAL_DIR")
+        self.trial_id = os.environ.get("TUNE_TRIAL_ID", "")
+        self.pause_file = _need("TUNE_PAUSE_FILE")
+        ckpt = os.environ.get("TUNE_CHECKPOINT", "")
+        self.checkpoint = os.path.join(self.trial_dir, ckpt) if ckpt else None  # join keeps absolute paths
+        self.seed = int(_need("TUNE_SEED"))
+        self.max_iters = int(_need("TUNE_MAX_ITERS"))
+        self.eval_interval = int(_need("TUNE_EVAL_INTERVAL"))
+        self.checkpoint_every = int(os.environ.get("TUNE_CHECKPOINT_EVERY") or "1")
+        with open(_need("TUNE_CONFIG"), encoding="utf-8") as f:
+            self.config = json.load(f)
+
+    def _send(self, message):
+        data = (json.dumps(message, allow_nan=False) + "\n").encode("utf-8")
+        try:
+            while data:
+                data = data[os.write(PROTOCOL_FD, data):]
+        except OSError:  # the read end is closed (or fd 3 was never open): tune is gone
+            sys.exit(EXIT_TUNE_GONE)
+
+    def report(self, iteration, metrics):
+        """Reports metrics at a validation boundary; returns tune's decision: continue, stop or pause."""
+        clean = {}
+        for name, value in metrics.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"metric {name!r} is {value!r}, but metrics must be numbers")
+            value = int(value) if isinstance(value, numbers.Integral) else float(value)  # numpy scalars too
+            clean[str(name)] = value if math.isfinite(value) else None
+        self._send({"type": "report", "iteration": _iteration(iteration), "metrics": clean})
+        line = sys.stdin.readline()
+        if not line:  # stdin closed: tune is gone
+            sys.exit(EXIT_TUNE_GONE)
+        decision = json.loads(line).get("decision")
+        if decision not in DECISIONS:
+            raise RuntimeError(f"unexpected decision from tune: {line.strip()}")
+        return decision
+
+    def pause_requested(self):
+        """True while tune asks every trial to pause (checked at each validation boundary)."""
+        return os.path.exists(self.pause_file)
+
+    def checkpoint_due(self, iteration):
+        """True at the boundaries where TUNE_CHECKPOINT_EVERY asks for a checkpoint."""
+        boundary = -(-iteration // self.eval_interval)  # ceil: the last, shorter interval counts as one
+        return boundary % self.checkpoint_every == 0
+
+    def checkpoint_saved(self, path, iteration):
+        """Tells tune a complete checkpoint is on disk (path absolute or relative to the trial folder)."""
+        self._send({"type": "checkpoint", "iteration": _iteration(iteration), "path": str(path)})
+
+    def paused(self, iteration):
+        """Call after saving the pause checkpoint: tells tune and exits 0."""
+        self._send({"type": "paused", "iteration": _iteration(iteration)})
+        sys.exit(0)
+
+    def done(self, iteration):
+        """Call when training ends (max_iters reached, or the decision was stop): tells tune and exits 0."""
+        self._send({"type": "done", "iteration": _iteration(iteration)})
+        sys.exit(0)
+
+
+def _iteration(iteration):
+    if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
+        raise ValueError(f"iteration is {iteration!r}, but must be a whole number >= 0")
+    return iteration
