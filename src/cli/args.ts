@@ -56,11 +56,15 @@ export function parseArgs(argv: string[]): Command {
   }
   if (resume !== null) {
     if (rest.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${rest.join(' ')}; the session holds its own spec`);
+    // Options that would be silently ignored are refused: the session keeps its own folder and prints no JSON.
+    if (sessionsRoot !== null) throw new BadInputError('--resume-session takes no --sessions-root; a session resumes in its own folder');
+    if (json) throw new BadInputError('--json only applies to tune results');
     if (resume === '') throw new BadInputError('--resume-session needs the session directory printed when the session paused');
     return { kind: 'resume', dir: resume };
   }
   if (rest[0] === 'results') {
     if (rest.length !== 2) throw new BadInputError('tune results needs exactly one session directory: tune results DIR [--json]');
+    if (sessionsRoot !== null) throw new BadInputError('--sessions-root does not apply to tune results; give the session directory itself');
     return { kind: 'results', dir: rest[1], json };
   }
   if (json) throw new BadInputError('--json only applies to tune results');

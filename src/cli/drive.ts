@@ -21,9 +21,15 @@ import { resultsTable } from './results-view.js';
 export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext): Promise<number> {
   const state = store.state;
   const searcher = createSearcher(state.spec);
-  searcher.setState(state.searcher.state);
   const scheduler = createScheduler(state.spec);
-  scheduler.setState(state.scheduler.state);
+  try {
+    searcher.setState(state.searcher.state);
+    scheduler.setState(state.scheduler.state);
+  } catch (err) {
+    store.close();
+    lock.release();
+    throw err;
+  }
   const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir });
   const useUi = ctx.stdoutIsTTY && ctx.stdinIsTTY;
   const say = useUi ? () => {} : ctx.err;

@@ -22,6 +22,8 @@ export class GridSearcher implements Searcher {
   }
 
   setState(state: Json): void {
-    this.next = (state as { next: number }).next;
+    const next = (state as { next?: unknown } | null)?.next;
+    if (typeof next !== 'number' || !Number.isInteger(next) || next < 0) throw new Error('grid searcher state needs next: a whole number');
+    this.next = next;
   }
 }

@@ -24,6 +24,10 @@ export class RandomSearcher implements Searcher {
 
   setState(state: Json): void {
     const s = state as { rng: RngState; suggested: number };
+    if (!s || !Array.isArray(s.rng) || s.rng.length !== 4 || !s.rng.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) || s.rng.every((w) => w === 0)) {
+      throw new Error('random searcher state needs rng: four 32-bit words, not all zero');
+    }
+    if (!Number.isInteger(s.suggested) || s.suggested < 0) throw new Error('random searcher state needs suggested: a whole number');
     this.rng = new Rng(s.rng);
     this.suggested = s.suggested;
   }

@@ -5,6 +5,7 @@ import { isPlainObject } from '../util/json.js';
 import { sessionPaths } from './layout.js';
 import { applyEvent, SESSION_SCHEMA, type EventBody, type SessionEvent, type SessionState } from './state.js';
 import { renderSummary } from './summary.js';
+import { sessionProblems } from './validate-state.js';
 
 const SNAPSHOT_EVERY_MS = 2000;
 
@@ -84,7 +85,8 @@ export function loadSessionState(dir: string): SessionState {
     throw sessionProblem(p.state, `is not valid JSON (${(err as Error).message}); it may have been edited by hand — restore it from a backup`);
   }
   if (!isPlainObject(raw)) throw sessionProblem(p.state, 'must hold a JSON object');
-  if (typeof raw.schema !== 'number') throw sessionProblem(p.state, 'field schema is missing; this is not a session written by tune');
+  if (raw.schema === undefined) throw sessionProblem(p.state, 'field schema is missing; this is not a session written by tune');
+  if (typeof raw.schema !== 'number' || !Number.isInteger(raw.schema)) throw sessionProblem(p.state, `schema is ${JSON.stringify(raw.schema)}, but must be a whole number`);
   if (raw.schema > SESSION_SCHEMA) {
     throw sessionProblem(p.state, `schema is ${raw.schema}, but this tune reads sessions up to schema ${SESSION_SCHEMA}; upgrade tune to resume it`);
   }
@@ -98,13 +100,12 @@ export function loadSessionState(dir: string): SessionState {
     const ok = type === 'array' ? Array.isArray(v) : type === 'object' ? isPlainObject(v) : typeof v === type;
     if (!ok) throw sessionProblem(p.state, `field ${key} must be ${type === 'array' ? 'a list' : `a ${type}`}, but it is ${JSON.stringify(v) ?? 'missing'}`);
   }
-  (raw.trials as unknown[]).forEach((t, i) => {
-    if (!isPlainObject(t) || typeof t.id !== 'string' || typeof t.status !== 'string' || !isPlainObject(t.config)) {
-      throw sessionProblem(p.state, `trials.${i} must have an id, a status and a config`);
-    }
-  });
+  const before = sessionProblems(raw, p.state);
+  if (before.length) throw new BadInputError(before);
   const state = raw as unknown as SessionState;
   replayJournal(p.events, state);
+  const after = sessionProblems(state as unknown as Record<string, unknown>, `${p.state} + ${p.events}`);
+  if (after.length) throw new BadInputError(after);
   return state;
 }
 

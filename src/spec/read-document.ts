@@ -36,10 +36,7 @@ export function readDocument(file: string, what: string): ParsedDocument {
     try {
       data = JSON.parse(text);
     } catch (err) {
-      const msg = (err as Error).message;
-      const m = /position (\d+)/.exec(msg);
-      const line = m ? text.slice(0, Number(m[1])).split('\n').length : undefined;
-      throw new BadInputError(`${file}${line ? `:${line}` : ''}: malformed JSON in the ${what}: ${msg.replace(/^.*?JSON[^:]*: ?/, '')}`);
+      throw new BadInputError(jsonProblem(file, what, text, (err as Error).message));
     }
   } else {
     try {
@@ -53,4 +50,32 @@ export function readDocument(file: string, what: string): ParsedDocument {
     }
   }
   return { file, text, format, data, lines: locateFields(text) };
+}
+
+/**
+ * One line for a JSON.parse failure: V8 says where as a character offset ("in JSON at position 61", and on
+ * newer versions "(line 2 column 17)"), which people cannot use; it becomes `file:line:` and a column.
+ * Input that ends too early has no position: that is the last line.
+ */
+function jsonProblem(file: string, what: string, text: string, message: string): string {
+  const pos = /\bat position (\d+)/.exec(message);
+  let reason = message
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .replace(/\s*(in JSON )?at position \d+/, '')
+    .replace(/^Unexpected token '(.)', .*? is not valid JSON$/s, 'Unexpected character \'$1\'')
+    .replace(/^Unexpected non-whitespace character after JSON$/, 'Unexpected text after the end of the JSON document');
+  let line: number | undefined;
+  let column: number | undefined;
+  const end = text.trimEnd().length;
+  if ((pos && Number(pos[1]) >= end) || /end of JSON input/.test(message)) {
+    // Stopped at the end: what is missing is not on the (blank) line after it, so name the last written line.
+    line = text.slice(0, end).split('\n').length;
+    reason = end === 0 ? 'the file is empty' : 'the file ends before the JSON document does (a missing } or ]?)';
+  } else if (pos) {
+    const offset = Number(pos[1]);
+    const before = text.slice(0, offset);
+    line = before.split('\n').length;
+    column = offset - (before.lastIndexOf('\n') + 1) + 1;
+  }
+  return `${file}${line ? `:${line}` : ''}: malformed JSON in the ${what}${column ? ` (column ${column})` : ''}: ${reason}`;
 }

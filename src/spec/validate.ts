@@ -1,5 +1,5 @@
 import { BadInputError } from '../errors.js';
-import { enumerable, gridSize, type Distribution, type ParamValue, type SearchSpace } from '../search/space.js';
+import { type Distribution, type ParamValue, type SearchSpace } from '../search/space.js';
 import { isPlainObject } from '../util/json.js';
 import { lineFor } from './locate.js';
 import type { Spec, TrialSpec } from './types.js';
@@ -30,6 +30,7 @@ class Problems {
 
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // .inf / .nan: JSON would say null
   if (v === undefined) return 'missing';
   return JSON.stringify(v) ?? String(v);
 }
@@ -156,6 +157,22 @@ function checkDistribution(p: Problems, raw: unknown, path: string): Distributio
   return { type: t, low: lo, high: hi };
 }
 
+/** Values per dimension above which a grid would have to hold an absurd list in memory. */
+const MAX_GRID_DIMENSION = 100_000;
+
+/** How many values a grid enumerates for one dimension, counted without listing them; null for continuous ranges. */
+function gridCount(d: Distribution): number | null {
+  switch (d.type) {
+    case 'choice':
+    case 'grid':
+      return d.values.length;
+    case 'int':
+      return Math.floor((d.high - d.low) / (d.step ?? 1)) + 1;
+    default:
+      return null;
+  }
+}
+
 function checkTrial(p: Problems, raw: unknown): TrialSpec {
   const fallback: TrialSpec = { builtin: 'mlp', params: {}, checkpoint_every: 1 };
   if (raw === undefined || raw === null) return fallback;
@@ -206,10 +223,19 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
   checkKeys(p, raw, TOP_KEYS, '');
 
   const name = stringField(p, raw, 'name', 'name', defaultName);
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) p.add('name', `is ${show(name)}, but may only hold letters, digits, ".", "_" and "-" (it names a folder)`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) {
+    if (raw.name === undefined || raw.name === null) {
+      // The user wrote no name: the file's own name was taken, so say that instead of blaming a field they never wrote.
+      const fix = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'my-experiment';
+      p.add('', `the spec has no name, and its file name ${show(name)} cannot be used as one (a name may only hold letters, digits, ".", "_" and "-"; it names a folder); add name: ${fix}`);
+    } else {
+      p.add('name', `is ${show(name)}, but may only hold letters, digits, ".", "_" and "-" (it names a folder)`);
+    }
+  }
   const trial = checkTrial(p, raw.trial);
 
   const search_space: SearchSpace = {};
+  const beforeSpace = p.list.length;
   if (raw.search_space === undefined || raw.search_space === null) {
     p.add('search_space', 'is missing; add at least one hyperparameter, e.g. lr: {type: loguniform, low: 1e-4, high: 1e-1}');
   } else if (!isPlainObject(raw.search_space) || Object.keys(raw.search_space).length === 0) {
@@ -222,13 +248,16 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
     }
   }
 
+  const spaceValid = p.list.length === beforeSpace;
   const searcher = stringField(p, raw, 'searcher', 'searcher', 'random', ['random', 'grid'] as const);
   const scheduler = stringField(p, raw, 'scheduler', 'scheduler', 'fifo', ['fifo'] as const);
   const metric = stringField(p, raw, 'metric', 'metric', 'val_loss');
   const mode = stringField(p, raw, 'mode', 'mode', 'min', ['min', 'max'] as const);
+  const beforeBudget = p.list.length;
   const max_iters = intField(p, raw, 'max_iters', 'max_iters', 100, 1);
   const eval_interval = intField(p, raw, 'eval_interval', 'eval_interval', Math.min(10, max_iters), 1);
-  if (eval_interval > max_iters) p.add('eval_interval', `is ${eval_interval}, above max_iters (${max_iters}); a trial would never be evaluated`);
+  // Compared only when both were valid: against a default the user never wrote, the line would mislead.
+  if (p.list.length === beforeBudget && eval_interval > max_iters) p.add('eval_interval', `is ${eval_interval}, above max_iters (${max_iters}); a trial would never be evaluated`);
   const concurrency = intField(p, raw, 'concurrency', 'concurrency', 2, 1);
   const seed = intField(p, raw, 'seed', 'seed', 0, 0);
   const max_failures = intField(p, raw, 'max_failures', 'max_failures', 2, 0);
@@ -236,12 +265,23 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
 
   let num_trials: number;
   if (searcher === 'grid') {
+    let spaceOk = spaceValid && Object.keys(search_space).length > 0;
+    let size = 1;
     for (const [k, d] of Object.entries(search_space)) {
-      if (!enumerable(d)) p.add(`search_space.${k}`, `is a ${d.type} range, which the grid searcher cannot enumerate; use type: grid with values, or searcher: random`);
+      const n = gridCount(d);
+      if (n === null) {
+        p.add(`search_space.${k}`, `is a ${d.type} range, which the grid searcher cannot enumerate; use type: grid with values, or searcher: random`);
+        spaceOk = false;
+      } else if (n > MAX_GRID_DIMENSION) {
+        p.add(`search_space.${k}`, `is an int range of ${n} values, too many for the grid searcher (at most ${MAX_GRID_DIMENSION} per dimension); give it a larger step, or use searcher: random`);
+        spaceOk = false;
+      } else {
+        size *= n;
+      }
     }
-    const size = p.list.length === 0 ? gridSize(search_space) : 1;
     num_trials = intField(p, raw, 'num_trials', 'num_trials', size, 1);
-    if (num_trials > size) p.add('num_trials', `is ${num_trials}, but the grid has only ${size} points; leave num_trials out to run them all`);
+    // The grid's size is only known when every dimension is valid; otherwise the count would be made up.
+    if (spaceOk && num_trials > size) p.add('num_trials', `is ${num_trials}, but the grid has only ${size} points; leave num_trials out to run them all`);
   } else {
     num_trials = intField(p, raw, 'num_trials', 'num_trials', 8, 1);
   }

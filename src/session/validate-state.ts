@@ -1,0 +1,55 @@
+import { BadInputError } from '../errors.js';
+import { createScheduler, createSearcher } from '../search/index.js';
+import { validateSpec } from '../spec/validate.js';
+import { isPlainObject } from '../util/json.js';
+import type { SessionState } from './state.js';
+
+const SESSION_STATUSES = ['running', 'paused', 'completed', 'failed'];
+const TRIAL_STATUSES = ['pending', 'running', 'paused', 'completed', 'stopped', 'failed'];
+
+/**
+ * Checks a loaded session deeply enough that resuming it cannot fail half-way: a hand-edited or damaged
+ * session.json is refused before anything is written (DESIGN §5.4). Returns the problems, one line each.
+ */
+export function sessionProblems(raw: Record<string, unknown>, file: string): string[] {
+  const problems: string[] = [];
+  const say = (field: string, message: string) => problems.push(`${file}: ${field}: ${message}; the session was damaged or edited — restore session.json from a backup`);
+  if (!SESSION_STATUSES.includes(raw.status as string)) say('status', `is ${JSON.stringify(raw.status)}, but must be one of ${SESSION_STATUSES.join(', ')}`);
+  try {
+    // The stored spec is the validated one, defaults filled in: it must still pass the same checks.
+    const spec = validateSpec(raw.spec, `${file} (spec)`, new Map(), 'session');
+    raw.spec = spec;
+  } catch (err) {
+    for (const p of err instanceof BadInputError ? err.problems : [String(err)]) problems.push(`${p}; the session's spec was damaged or edited`);
+    return problems;
+  }
+  const state = raw as unknown as SessionState;
+  const searcher = raw.searcher as Record<string, unknown>;
+  try {
+    if (typeof searcher.finished !== 'boolean') throw new Error('finished must be true or false');
+    createSearcher(state.spec).setState(state.searcher.state);
+  } catch (err) {
+    say('searcher.state', `cannot be restored (${(err as Error).message})`);
+  }
+  try {
+    createScheduler(state.spec).setState(state.scheduler.state);
+  } catch (err) {
+    say('scheduler.state', `cannot be restored (${(err as Error).message})`);
+  }
+  (raw.trials as unknown[]).forEach((t, i) => {
+    if (!isPlainObject(t)) return say(`trials.${i}`, 'must be an object');
+    if (typeof t.id !== 'string' || !/^\d+$/.test(t.id)) say(`trials.${i}.id`, `is ${JSON.stringify(t.id)}, but must be a trial id like "0003"`);
+    if (!TRIAL_STATUSES.includes(t.status as string)) say(`trials.${i}.status`, `is ${JSON.stringify(t.status)}, but must be one of ${TRIAL_STATUSES.join(', ')}`);
+    if (!isPlainObject(t.config)) say(`trials.${i}.config`, 'must be an object');
+    for (const k of ['index', 'seed', 'iteration', 'failures']) {
+      if (typeof t[k] !== 'number' || !Number.isInteger(t[k])) say(`trials.${i}.${k}`, `is ${JSON.stringify(t[k])}, but must be a whole number`);
+    }
+    const c = t.checkpoint;
+    if (c !== null && c !== undefined) {
+      if (!isPlainObject(c) || typeof c.path !== 'string' || typeof c.sha256 !== 'string' || typeof c.iteration !== 'number') {
+        say(`trials.${i}.checkpoint`, 'must be null or have path, sha256 and iteration');
+      }
+    }
+  });
+  return problems;
+}
