@@ -11,11 +11,16 @@ import { SESSION_SCHEMA, type SessionState } from '../../src/session/state.js';
 import { loadSessionState, SessionStore } from '../../src/session/store.js';
 import { validateSpec } from '../../src/spec/validate.js';
 
+/** A real random-searcher state, as the session stores it after `suggested` proposals. */
+function searcherState(suggested: number) {
+  return { rng: [1, 2, 3, 4], suggested };
+}
+
 function freshState(): SessionState {
   const spec = validateSpec({ search_space: { lr: { type: 'uniform', low: 0, high: 1 } } }, 'x.yaml', new Map(), 'exp');
   return {
     schema: SESSION_SCHEMA, id: 's', experiment: 'exp', createdAt: 'now', status: 'running', spec, specRaw: null,
-    specFile: null, specHash: '', baseDir: '/', searcher: { type: 'random', state: {}, finished: false },
+    specFile: null, specHash: '', baseDir: '/', searcher: { type: 'random', state: searcherState(0), finished: false },
     scheduler: { type: 'fifo', state: {} }, trials: [], seq: 0,
   };
 }
@@ -29,7 +34,7 @@ function newStore(): { dir: string; store: SessionStore } {
 test('state = snapshot + journal replay: a reload sees every appended event', () => {
   const { dir, store } = newStore();
   store.append({ type: 'session_started', pid: 1 });
-  store.append({ type: 'trial_created', id: '0000', index: 0, config: { lr: 0.5 }, seed: 9, searcher: { n: 1 } });
+  store.append({ type: 'trial_created', id: '0000', index: 0, config: { lr: 0.5 }, seed: 9, searcher: searcherState(1) });
   store.append({ type: 'trial_started', id: '0000', pid: 123, fromIteration: null });
   store.append({ type: 'report', id: '0000', iteration: 10, metrics: { val_loss: 0.3 }, decision: 'continue' });
   store.append({ type: 'report', id: '0000', iteration: 20, metrics: { val_loss: 0.4 }, decision: 'continue' });
@@ -40,12 +45,12 @@ test('state = snapshot + journal replay: a reload sees every appended event', ()
   assert.equal(t.iteration, 20);
   assert.deepEqual(t.last, { val_loss: 0.4 });
   assert.deepEqual(t.best, { value: 0.3, iteration: 10 });
-  assert.deepEqual(loaded.searcher.state, { n: 1 });
+  assert.deepEqual(loaded.searcher.state, searcherState(1));
 });
 
 test('a torn last journal line (crash mid-append) is ignored on load and cut on open', () => {
   const { dir, store } = newStore();
-  store.append({ type: 'trial_created', id: '0000', index: 0, config: { lr: 0.5 }, seed: 9, searcher: {} });
+  store.append({ type: 'trial_created', id: '0000', index: 0, config: { lr: 0.5 }, seed: 9, searcher: searcherState(1) });
   appendFileSync(join(dir, 'events.jsonl'), '{"seq":2,"t":1,"type":"trial_sta');
   assert.equal(loadSessionState(dir).trials[0].status, 'pending');
   const reopened = SessionStore.open(dir);
@@ -57,7 +62,7 @@ test('a torn last journal line (crash mid-append) is ignored on load and cut on 
 test('the best value follows the mode', () => {
   const { store } = newStore();
   store.state.spec.mode = 'max';
-  store.append({ type: 'trial_created', id: '0000', index: 0, config: {}, seed: 1, searcher: {} });
+  store.append({ type: 'trial_created', id: '0000', index: 0, config: {}, seed: 1, searcher: searcherState(1) });
   for (const [i, v] of [[1, 0.2], [2, 0.7], [3, 0.5]]) {
     store.append({ type: 'report', id: '0000', iteration: i, metrics: { val_loss: v }, decision: 'continue' });
   }
