@@ -240,7 +240,6 @@ export class Orchestrator {
       const status = anyOk ? 'completed' : 'failed';
       this.o.store.append({ type: 'session_finished', status });
       this.clearPauseSignal();
-      this.o.store.snapshot();
       this.resolveRun(status);
       return;
     }
@@ -249,7 +248,6 @@ export class Orchestrator {
       this.finished = true;
       this.o.store.append({ type: 'session_paused' });
       this.clearPauseSignal();
-      this.o.store.snapshot();
       this.resolveRun('paused');
     }
     // Otherwise the searcher said "not now" with nothing running: cannot happen with random or grid.

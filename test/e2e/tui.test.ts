@@ -82,3 +82,33 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
   assert.equal(done.status, 'paused');
   for (const t of done.trials) assert.notEqual(t.status, 'running');
 });
+
+test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the resume line is printed', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+  const cwd = tmpDir();
+  writeSpec(cwd, {
+    name: 'piped',
+    trial: { builtin: 'mlp', params: { hidden: 16 } },
+    search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
+    num_trials: 3,
+    max_iters: 200000,
+    eval_interval: 2000,
+    concurrency: 2,
+  });
+  const name = `${session}-plain`;
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
+  try {
+    const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
+    execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && clear`, 'Enter']);
+    execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml | cat; echo EXIT=\${PIPESTATUS[0]}`, 'Enter']);
+    const end = Date.now() + 30000;
+    while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
+    assert.doesNotMatch(shot(), /p pause all/, 'no Ink UI when stdout is a pipe');
+    execFileSync('tmux', ['send-keys', '-t', name, 'p']);
+    let s = '';
+    while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
+    assert.match(s, /pause requested \(p\): waiting for 0000, 0001 to reach a validation boundary/);
+    assert.match(s, /\n\S+ --resume-session sessions\/piped\/session_\S+\nEXIT=3/);
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', name]);
+  }
+});
