@@ -8,6 +8,9 @@ import type { SessionStore } from '../session/store.js';
 import type { TrialRecord } from '../session/state.js';
 import { ENV, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { saveSchedule } from '../schedule/schedule-file.js';
+import { trialScheduleFile, trialScheduleFor } from '../schedule/trial-schedule.js';
+import { dueOperations } from '../schedule/trigger.js';
 import type { Launcher, TrialProcess } from './launcher.js';
 
 export type RunOutcome = 'completed' | 'failed' | 'paused';
@@ -20,6 +23,8 @@ export interface OrchestratorOptions {
   /** The argv that starts one trial (the built-in worker or the spec's command, resolved). */
   trialArgv: string[];
   trialCwd: string;
+  /** `tune train`: the schedule file to write back after each operation (with its completed flags). */
+  scheduleWriteBack?: string | null;
 }
 
 interface Live {
@@ -121,7 +126,8 @@ export class Orchestrator {
           break;
         }
         const id = trialIdOf(index);
-        this.o.store.append({ type: 'trial_created', id, index, config, seed: trialSeed(this.state.spec.seed, index), searcher: this.o.searcher.getState() });
+        const schedule = trialScheduleFor(this.state.spec, this.state.schedules, config);
+        this.o.store.append({ type: 'trial_created', id, index, config, seed: trialSeed(this.state.spec.seed, index), searcher: this.o.searcher.getState(), schedule });
         t = this.state.trials[this.state.trials.length - 1];
       }
       this.launch(t);
@@ -135,6 +141,13 @@ export class Orchestrator {
     if (!existsSync(tp.config)) writeFileAtomic(tp.config, JSON.stringify({ ...this.state.spec.trial.params, ...t.config }, null, 2) + '\n');
     const spec = this.state.spec;
     const checkpoint = t.checkpoint ? join(tp.dir, t.checkpoint.path) : '';
+    if (t.schedule) {
+      // A trial (re)starts with the schedule state of the checkpoint it starts from: an operation applied
+      // after that checkpoint was lost with the process, so it must fire again (exactly once overall).
+      const restored = t.checkpoint ? t.checkpoint.schedule ?? t.schedule.initial : t.schedule.initial;
+      if (JSON.stringify(restored) !== JSON.stringify(t.schedule.state)) this.o.store.append({ type: 'schedule_restored', id: t.id, state: restored });
+      this.writeSchedule(t);
+    }
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       [ENV.trialDir]: tp.dir,
@@ -185,11 +198,23 @@ export class Orchestrator {
         this.o.searcher.onResult?.(t.index, msg.iteration, msg.metrics);
         let decision = this.o.scheduler.onResult(t.id, msg.iteration, msg.metrics);
         if (decision === 'continue' && (this.pausing || this.held.has(t.id))) decision = 'pause';
+        let fired: number[] = [];
+        let reevaluate = false;
+        if (t.schedule && decision !== 'stop' && msg.iteration < this.state.spec.max_iters) {
+          ({ fire: fired, reevaluate } = dueOperations(t.schedule.ops, t.schedule.state, msg.iteration, msg.metrics[this.state.spec.trial.schedule_metric] ?? null));
+          // The trial reports again after reevaluating; a pause is given as the answer to that report.
+          if (reevaluate) decision = 'continue';
+        }
         live.lastDecision = decision;
-        this.o.store.append({ type: 'report', id: t.id, iteration: msg.iteration, metrics: msg.metrics, decision });
-        live.proc.send(JSON.stringify({ decision }));
+        this.o.store.append({ type: 'report', id: t.id, iteration: msg.iteration, metrics: msg.metrics, decision, ...(fired.length ? { fired } : {}) });
+        const ops = t.schedule ? fired.map((index) => ({ index, name: t.schedule!.ops[index].name, value: t.schedule!.ops[index].value })) : [];
+        if (fired.length) this.writeSchedule(t);
+        live.proc.send(JSON.stringify(ops.length ? { decision, operations: ops, ...(reevaluate ? { reevaluate } : {}) } : { decision }));
         break;
       }
+      case 'schedule':
+        this.o.store.append({ type: 'schedule_applied', id: t.id, iteration: msg.iteration, index: msg.index, name: msg.name });
+        break;
       case 'checkpoint': {
         const abs = isAbsolute(msg.path) ? msg.path : join(tp.dir, msg.path);
         if (!existsSync(abs) || !statSync(abs).isFile()) {
@@ -200,7 +225,7 @@ export class Orchestrator {
         const { sha256, bytes } = await hashFile(abs);
         const rel = relative(tp.dir, abs);
         const path = rel.startsWith('..') ? abs : rel;
-        this.o.store.append({ type: 'checkpoint', id: t.id, checkpoint: { iteration: msg.iteration, path, sha256, bytes } });
+        this.o.store.append({ type: 'checkpoint', id: t.id, checkpoint: { iteration: msg.iteration, path, sha256, bytes, schedule: t.schedule ? t.schedule.state : null } });
         break;
       }
       case 'paused':
@@ -229,6 +254,13 @@ export class Orchestrator {
       this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
     }
     this.fill();
+  }
+
+  /** The trial's own schedule file, rewritten atomically so people can watch it (and `tune train`'s original). */
+  private writeSchedule(t: TrialRecord): void {
+    if (!t.schedule) return;
+    saveSchedule(trialScheduleFile(trialPaths(this.o.store.dir, t.id).dir, t.schedule), t.schedule, t.schedule.state.completed);
+    if (this.o.scheduleWriteBack) saveSchedule(this.o.scheduleWriteBack, t.schedule, t.schedule.state.completed);
   }
 
   private maybeFinish(): void {

@@ -2,6 +2,9 @@ import type { Config } from '../search/space.js';
 import type { Decision, Metrics } from '../search/types.js';
 import type { Spec } from '../spec/types.js';
 import type { Json } from '../util/json.js';
+import { afterFiring } from '../schedule/trigger.js';
+import type { ScheduleState } from '../schedule/types.js';
+import type { StoredSchedule, TrialSchedule } from '../schedule/trial-schedule.js';
 
 export const SESSION_SCHEMA = 1;
 
@@ -14,6 +17,8 @@ export interface CheckpointRecord {
   path: string;
   sha256: string;
   bytes: number;
+  /** Where the trial stood in its schedule when this checkpoint was taken: a restart gets it back. */
+  schedule?: ScheduleState | null;
 }
 
 export interface TrialRecord {
@@ -29,6 +34,7 @@ export interface TrialRecord {
   failures: number;
   error: string | null;
   pid: number | null;
+  schedule: TrialSchedule | null;
 }
 
 /** The whole state of a session: what resume needs, as data (DESIGN §3). */
@@ -45,6 +51,8 @@ export interface SessionState {
   baseDir: string;
   searcher: { type: string; state: Json; finished: boolean };
   scheduler: { type: string; state: Json };
+  /** Every schedule file the spec names, as read when the session was created. */
+  schedules: Record<string, StoredSchedule>;
   trials: TrialRecord[];
   /** Sequence number of the last journal event folded into this state. */
   seq: number;
@@ -56,10 +64,12 @@ export type SessionEvent = { seq: number; t: number } & EventBody;
 export type EventBody =
   | { type: 'session_started'; pid: number }
   | { type: 'session_resumed'; pid: number; note?: string }
-  | { type: 'trial_created'; id: string; index: number; config: Config; seed: number; searcher: Json }
+  | { type: 'trial_created'; id: string; index: number; config: Config; seed: number; searcher: Json; schedule?: TrialSchedule | null }
   | { type: 'searcher_finished'; searcher: Json }
   | { type: 'trial_started'; id: string; pid: number; fromIteration: number | null }
-  | { type: 'report'; id: string; iteration: number; metrics: Metrics; decision: Decision; scheduler?: Json }
+  | { type: 'report'; id: string; iteration: number; metrics: Metrics; decision: Decision; scheduler?: Json; fired?: number[] }
+  | { type: 'schedule_applied'; id: string; iteration: number; index: number; name: string }
+  | { type: 'schedule_restored'; id: string; state: ScheduleState }
   | { type: 'checkpoint'; id: string; checkpoint: CheckpointRecord }
   | { type: 'trial_paused'; id: string; iteration: number }
   | { type: 'trial_interrupted'; id: string }
@@ -91,7 +101,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'trial_created':
       state.trials.push({
         id: ev.id, index: ev.index, config: ev.config, seed: ev.seed, status: 'pending', iteration: 0, last: null,
-        best: null, checkpoint: null, failures: 0, error: null, pid: null,
+        best: null, checkpoint: null, failures: 0, error: null, pid: null, schedule: ev.schedule ?? null,
       });
       state.searcher.state = ev.searcher;
       break;
@@ -114,6 +124,16 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
         t.best = { value: v, iteration: ev.iteration };
       }
       if (ev.scheduler !== undefined) state.scheduler.state = ev.scheduler;
+      if (ev.fired?.length && t.schedule) {
+        t.schedule.state = afterFiring(t.schedule.state, ev.fired, ev.iteration, ev.metrics[state.spec.trial.schedule_metric] ?? null);
+      }
+      break;
+    }
+    case 'schedule_applied':
+      break;
+    case 'schedule_restored': {
+      const t = trial(state, ev.id);
+      if (t.schedule) t.schedule.state = ev.state;
       break;
     }
     case 'checkpoint':

@@ -14,6 +14,8 @@ const TRIAL_STATUSES = ['pending', 'running', 'paused', 'completed', 'stopped', 
 export function sessionProblems(raw: Record<string, unknown>, file: string): string[] {
   const problems: string[] = [];
   const say = (field: string, message: string) => problems.push(`${file}: ${field}: ${message}; the session was damaged or edited — restore session.json from a backup`);
+  // Sessions written before schedules existed have none.
+  if (raw.schedules === undefined) raw.schedules = {};
   if (!SESSION_STATUSES.includes(raw.status as string)) say('status', `is ${JSON.stringify(raw.status)}, but must be one of ${SESSION_STATUSES.join(', ')}`);
   try {
     // The stored spec is the validated one, defaults filled in: it must still pass the same checks.
@@ -38,6 +40,11 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
   }
   (raw.trials as unknown[]).forEach((t, i) => {
     if (!isPlainObject(t)) return say(`trials.${i}`, 'must be an object');
+    if (t.schedule === undefined) t.schedule = null;
+    const sch = t.schedule;
+    if (sch !== null && (!isPlainObject(sch) || !Array.isArray(sch.ops) || !isPlainObject(sch.state) || !Array.isArray((sch.state as Record<string, unknown>).completed))) {
+      say(`trials.${i}.schedule`, 'must be null or hold ops and a state with completed flags');
+    }
     if (typeof t.id !== 'string' || !/^\d+$/.test(t.id)) say(`trials.${i}.id`, `is ${JSON.stringify(t.id)}, but must be a trial id like "0003"`);
     if (!TRIAL_STATUSES.includes(t.status as string)) say(`trials.${i}.status`, `is ${JSON.stringify(t.status)}, but must be one of ${TRIAL_STATUSES.join(', ')}`);
     if (!isPlainObject(t.config)) say(`trials.${i}.config`, 'must be an object');

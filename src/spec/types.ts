@@ -1,9 +1,18 @@
 import type { SearchSpace, ParamValue } from '../search/space.js';
 
 /** How a trial is run: the built-in worker, or any program that speaks the trial protocol (DESIGN §4). */
-export type TrialSpec =
-  | { builtin: 'mlp'; params: Record<string, ParamValue>; checkpoint_every: number }
-  | { command: string[]; params: Record<string, ParamValue>; checkpoint_every: number };
+export type TrialSpec = ({ builtin: 'mlp' } | { command: string[] }) & TrialCommon;
+
+export interface TrialCommon {
+  params: Record<string, ParamValue>;
+  checkpoint_every: number;
+  /** A scaling schedule file (relative to the spec's folder), or null. */
+  schedule: string | null;
+  /** scratch: every trial starts with no operation completed; resume: keep the file's completed flags. */
+  init_from: 'scratch' | 'resume';
+  /** The reported metric the schedule's trigger_loss is compared with. */
+  schedule_metric: string;
+}
 
 /** A validated experiment spec, every default filled in. Paths are as written; `baseDir` resolves them. */
 export interface Spec {

@@ -8,7 +8,9 @@ const TOP_KEYS = [
   'name', 'trial', 'search_space', 'searcher', 'scheduler', 'metric', 'mode', 'num_trials', 'max_iters',
   'eval_interval', 'concurrency', 'seed', 'sessions_root', 'max_failures',
 ] as const;
-const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every'];
+const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every', 'schedule', 'init_from', 'schedule_metric'];
+/** Search-space keys that change one field of one operation of the trial's schedule: schedule.<index>.<field>. */
+export const SCHEDULE_FIELD_KEY = /^schedule\.(\d+)\.(value|trigger_loss|max_wait_iters)$/;
 const BUILTINS = ['mlp'];
 const DIST_KEYS: Record<Distribution['type'], string[]> = {
   uniform: ['type', 'low', 'high'],
@@ -173,8 +175,21 @@ function gridCount(d: Distribution): number | null {
   }
 }
 
+/** A searched schedule: a choice of files, or one numeric field of one operation. */
+function checkScheduleDimension(p: Problems, key: string, d: Distribution, trial: TrialSpec): void {
+  if (key === 'schedule') {
+    if ((d.type !== 'choice' && d.type !== 'grid') || !d.values.every((v) => typeof v === 'string')) {
+      p.add(`search_space.${key}`, 'chooses between schedule files, so it must be {type: choice, values: [a.yaml, b.yaml]}');
+    }
+    return;
+  }
+  if (d.type === 'choice' || d.type === 'grid') {
+    if (!d.values.every((v) => typeof v === 'number')) p.add(`search_space.${key}`, 'changes a number of the schedule, so its values must be numbers');
+  }
+}
+
 function checkTrial(p: Problems, raw: unknown): TrialSpec {
-  const fallback: TrialSpec = { builtin: 'mlp', params: {}, checkpoint_every: 1 };
+  const fallback: TrialSpec = { builtin: 'mlp', params: {}, checkpoint_every: 1, schedule: null, init_from: 'scratch', schedule_metric: 'val_loss' };
   if (raw === undefined || raw === null) return fallback;
   if (!isPlainObject(raw)) {
     p.add('trial', `is ${show(raw)}, but must be a mapping with either builtin: mlp or command: [program, args...]`);
@@ -192,6 +207,10 @@ function checkTrial(p: Problems, raw: unknown): TrialSpec {
     }
   }
   const checkpoint_every = intField(p, raw, 'checkpoint_every', 'trial.checkpoint_every', 1, 1);
+  const schedule = raw.schedule === undefined || raw.schedule === null ? null : stringField(p, raw, 'schedule', 'trial.schedule', '');
+  const init_from = stringField(p, raw, 'init_from', 'trial.init_from', 'scratch', ['scratch', 'resume'] as const);
+  const schedule_metric = stringField(p, raw, 'schedule_metric', 'trial.schedule_metric', 'val_loss');
+  const common = { params, checkpoint_every, schedule: schedule || null, init_from, schedule_metric };
   const hasCommand = raw.command !== undefined;
   const hasBuiltin = raw.builtin !== undefined;
   if (hasCommand && hasBuiltin) {
@@ -205,10 +224,10 @@ function checkTrial(p: Problems, raw: unknown): TrialSpec {
       p.add('trial.command', `is ${show(c)}, but must be a list of strings like [python3, train.py]`);
       return fallback;
     }
-    return { command: list as string[], params, checkpoint_every };
+    return { command: list as string[], ...common };
   }
   const builtin = stringField(p, raw, 'builtin', 'trial.builtin', 'mlp', BUILTINS as 'mlp'[]);
-  return { builtin, params, checkpoint_every };
+  return { builtin, ...common };
 }
 
 /**
@@ -244,6 +263,8 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
     for (const [k, v] of Object.entries(raw.search_space)) {
       const d = checkDistribution(p, v, `search_space.${k}`);
       if (d) search_space[k] = d;
+      if (d && (k === 'schedule' || SCHEDULE_FIELD_KEY.test(k))) checkScheduleDimension(p, k, d, trial);
+      else if (k.startsWith('schedule.')) p.add(`search_space.${k}`, 'names a schedule field as schedule.<operation index>.<value|trigger_loss|max_wait_iters>, e.g. schedule.0.trigger_loss');
       if (k in trial.params) p.add(`search_space.${k}`, `is also fixed in trial.params; keep it in one place`);
     }
   }

@@ -8,6 +8,10 @@ import type { Mlp, MlpOptimizer } from './mlp.js';
 /** Everything the built-in worker needs to continue bit for bit: model, optimizer, RNG and data position. */
 export interface MlpTrainingState {
   iteration: number;
+  /** Validation boundaries passed (the eval interval itself may change during training). */
+  boundaries: number;
+  /** The hyperparameters now in force: scheduled operations change them during training. */
+  hyper: Record<string, number>;
   model: Mlp;
   optimizer: MlpOptimizer;
   rng: RngState;
@@ -16,7 +20,7 @@ export interface MlpTrainingState {
 }
 
 const FORMAT = 'tune-mlp-checkpoint';
-const VERSION = 1;
+const VERSION = 2;
 
 const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 const fromF64 = (s: string): Float64Array => {
@@ -28,6 +32,8 @@ const fromF64 = (s: string): Float64Array => {
 export function saveMlpCheckpoint(dir: string, s: MlpTrainingState): string {
   const payload = {
     iteration: s.iteration,
+    boundaries: s.boundaries,
+    hyper: s.hyper,
     sizes: s.model.sizes,
     weights: s.model.weights.map(f64),
     biases: s.model.biases.map(f64),
@@ -68,12 +74,14 @@ export function loadMlpCheckpoint(path: string): MlpTrainingState {
   const sha = createHash('sha256').update(body).digest('hex');
   if (sha !== header.sha256) throw new Error(`${path}: checksum mismatch, the checkpoint is corrupt`);
   const p = JSON.parse(body) as {
-    iteration: number; sizes: number[]; weights: string[]; biases: string[]; vw: string[]; vb: string[];
+    iteration: number; boundaries: number; hyper: Record<string, number>; sizes: number[]; weights: string[]; biases: string[]; vw: string[]; vb: string[];
     rng: RngState; perm: string; cursor: number;
   };
   const permBytes = Buffer.from(p.perm, 'base64');
   return {
     iteration: p.iteration,
+    boundaries: p.boundaries,
+    hyper: p.hyper,
     model: { sizes: p.sizes, weights: p.weights.map(fromF64), biases: p.biases.map(fromF64) },
     optimizer: { vw: p.vw.map(fromF64), vb: p.vb.map(fromF64) },
     rng: p.rng,

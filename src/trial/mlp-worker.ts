@@ -1,27 +1,34 @@
 /**
  * The built-in trial: a tanh MLP on generated spirals, speaking the trial protocol through TrialRuntime.
- * Hyperparameters (all optional): lr, momentum, l2, batch_size, hidden, layers.
+ * Hyperparameters (all optional): lr, momentum, l2 (alias weight_decay), batch_size, grad_accum,
+ * warmup_iters, hidden, layers. Scheduled operations change lr, batch_size, grad_accum, weight decay,
+ * warmup and the eval interval, and widen_mlp grows the hidden layers without changing the function.
  */
 import { join, isAbsolute } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Rng } from '../search/rng.js';
-import { evaluate, initMlp, trainStep, zeroOptimizer } from './mlp.js';
+import { applyToParam, operationSpec } from '../schedule/operations.js';
+import { accumulateGradients, evaluate, initMlp, sgdUpdate, widenMlp, zeroGradients, zeroOptimizer } from './mlp.js';
 import { loadMlpCheckpoint, saveMlpCheckpoint, type MlpTrainingState } from './mlp-checkpoint.js';
+import type { OperationMessage } from './protocol.js';
 import { TrialRuntime, type ParamValue } from './runtime.js';
 import { trainAndValidation } from './spiral-data.js';
 
-const DEFAULTS = { lr: 0.1, momentum: 0.9, l2: 0, batch_size: 32, hidden: 32, layers: 1 };
-type Hyper = typeof DEFAULTS;
+const DEFAULTS = { lr: 0.1, momentum: 0.9, l2: 0, batch_size: 32, grad_accum: 1, warmup_iters: 0, hidden: 32, layers: 1 };
+type Hyper = typeof DEFAULTS & { eval_interval: number };
+/** Names the schedule's operations use for this worker's hyperparameters. */
+const PARAM_ALIAS: Record<string, keyof Hyper> = { weight_decay: 'l2' };
 
-function readHyper(config: Record<string, ParamValue>): Hyper {
-  const h: Hyper = { ...DEFAULTS };
+function readHyper(config: Record<string, ParamValue>, evalInterval: number): Hyper {
+  const h: Hyper = { ...DEFAULTS, eval_interval: evalInterval };
   for (const key of Object.keys(config)) {
-    if (!(key in DEFAULTS)) continue; // extra keys belong to the user; the worker ignores them
+    const k = (PARAM_ALIAS[key] ?? key) as keyof Hyper;
+    if (!(k in DEFAULTS)) continue; // extra keys belong to the user; the worker ignores them
     const v = config[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`config ${key} is ${JSON.stringify(v)}, but the mlp worker needs a number`);
-    h[key as keyof Hyper] = v;
+    h[k] = v;
   }
-  for (const k of ['batch_size', 'hidden', 'layers'] as const) {
+  for (const k of ['batch_size', 'grad_accum', 'hidden', 'layers'] as const) {
     if (!Number.isInteger(h[k]) || h[k] < 1) throw new Error(`config ${k} is ${h[k]}, but must be a whole number >= 1`);
   }
   if (h.lr <= 0) throw new Error(`config lr is ${h.lr}, but must be > 0`);
@@ -30,7 +37,6 @@ function readHyper(config: Record<string, ParamValue>): Hyper {
 
 async function main(): Promise<void> {
   const rt = new TrialRuntime();
-  const h = readHyper(rt.config);
   const { train, val } = trainAndValidation();
   const ckptDir = join(rt.trialDir, 'checkpoints');
   mkdirSync(ckptDir, { recursive: true });
@@ -41,37 +47,70 @@ async function main(): Promise<void> {
     s = loadMlpCheckpoint(isAbsolute(rt.checkpoint) ? rt.checkpoint : join(rt.trialDir, rt.checkpoint));
     rng = new Rng(s.rng);
   } else {
+    const h = readHyper(rt.config, rt.evalInterval);
     rng = new Rng(rt.seed);
     const sizes = [2, ...Array.from({ length: h.layers }, () => h.hidden), train.classes];
     const model = initMlp(sizes, () => rng.normal());
     const perm = Uint32Array.from({ length: train.n }, (_, i) => i);
     rng.shuffle(perm);
-    s = { iteration: 0, model, optimizer: zeroOptimizer(model), rng: rng.getState(), perm, cursor: 0 };
+    s = { iteration: 0, boundaries: 0, hyper: h, model, optimizer: zeroOptimizer(model), rng: rng.getState(), perm, cursor: 0 };
   }
+  const h = s.hyper as Hyper;
 
-  const batch = new Uint32Array(h.batch_size);
-  while (s.iteration < rt.maxIters) {
-    const steps = Math.min(rt.evalInterval, rt.maxIters - s.iteration);
-    let trainLoss = 0;
-    for (let k = 0; k < steps; k++) {
-      for (let b = 0; b < batch.length; b++) {
-        if (s.cursor === s.perm.length) {
-          rng.shuffle(s.perm);
-          s.cursor = 0;
-        }
-        batch[b] = s.perm[s.cursor++];
+  rt.onOperation((op: OperationMessage) => {
+    const spec = operationSpec(op.name);
+    if (spec?.kind === 'model') {
+      if (op.name !== 'widen_mlp') throw new Error(`the mlp worker cannot apply ${op.name}: its layers are not residual, so a new one would change the function; use widen_mlp`);
+      widenMlp(s.model, s.optimizer, op.value, () => rng.normal());
+      h.hidden += op.value;
+      process.stdout.write(`operation at iteration ${s.iteration}: ${op.name} ${op.value} -> hidden ${h.hidden}\n`);
+      return;
+    }
+    if (!spec?.param) throw new Error(`unknown operation ${op.name}`);
+    const key = (PARAM_ALIAS[spec.param] ?? spec.param) as keyof Hyper;
+    if (!(key in h)) throw new Error(`the mlp worker has no ${spec.param} for ${op.name}`);
+    h[key] = applyToParam(spec, h[key], op.value);
+    process.stdout.write(`operation at iteration ${s.iteration}: ${op.name} ${op.value} -> ${spec.param} ${h[key]}\n`);
+  });
+  const validate = () => {
+    const v = evaluate(s.model, val);
+    return { val_loss: v.loss, val_acc: v.accuracy };
+  };
+  let trainLoss = 0;
+  rt.onReevaluate(() => ({ ...validate(), train_loss: trainLoss }));
+
+  const batch = () => {
+    const idx = new Uint32Array(h.batch_size);
+    for (let b = 0; b < idx.length; b++) {
+      if (s.cursor === s.perm.length) {
+        rng.shuffle(s.perm);
+        s.cursor = 0;
       }
-      trainLoss += trainStep(s.model, s.optimizer, train, batch, h.lr, h.momentum, h.l2);
+      idx[b] = s.perm[s.cursor++];
+    }
+    return idx;
+  };
+
+  while (s.iteration < rt.maxIters) {
+    const steps = Math.min(h.eval_interval, rt.maxIters - s.iteration);
+    trainLoss = 0;
+    for (let k = 0; k < steps; k++) {
+      const g = zeroGradients(s.model);
+      let loss = 0;
+      for (let a = 0; a < h.grad_accum; a++) loss += accumulateGradients(s.model, train, batch(), g, 1 / h.grad_accum);
+      const warm = h.warmup_iters > 0 ? Math.min(1, (s.iteration + k + 1) / h.warmup_iters) : 1;
+      sgdUpdate(s.model, s.optimizer, g, h.lr * warm, h.momentum, h.l2);
+      trainLoss += loss / h.grad_accum;
     }
     s.iteration += steps;
-    const v = evaluate(s.model, val);
-    const metrics = { val_loss: v.loss, val_acc: v.accuracy, train_loss: trainLoss / steps };
-    process.stdout.write(`iteration ${s.iteration}: val_loss=${v.loss} val_acc=${v.accuracy}\n`);
-    const decision = await rt.report(s.iteration, metrics);
+    s.boundaries += 1;
+    trainLoss /= steps;
+    const v = validate();
+    process.stdout.write(`iteration ${s.iteration}: val_loss=${v.val_loss} val_acc=${v.val_acc}\n`);
+    const decision = await rt.report(s.iteration, { ...v, train_loss: trainLoss });
     if (decision === 'stop' || s.iteration >= rt.maxIters) rt.done(s.iteration);
     const pause = decision === 'pause' || rt.pauseRequested();
-    const boundary = Math.ceil(s.iteration / rt.evalInterval);
-    if (pause || boundary % rt.checkpointEvery === 0) {
+    if (pause || s.boundaries % rt.checkpointEvery === 0) {
       s.rng = rng.getState();
       rt.checkpointSaved(saveMlpCheckpoint(ckptDir, s), s.iteration);
     }

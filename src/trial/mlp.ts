@@ -80,6 +80,46 @@ function softmaxLoss(logits: Float64Array, labels: ArrayLike<number>, classes: n
 
 /** One SGD step on the rows `idx`; returns the batch loss before the step. */
 export function trainStep(m: Mlp, opt: MlpOptimizer, data: Dataset, idx: ArrayLike<number>, lr: number, momentum: number, l2: number): number {
+  const g = zeroGradients(m);
+  const loss = accumulateGradients(m, data, idx, g, 1);
+  sgdUpdate(m, opt, g, lr, momentum, l2);
+  return loss;
+}
+
+export interface Gradients {
+  gw: Float64Array[];
+  gb: Float64Array[];
+}
+
+export function zeroGradients(m: Mlp): Gradients {
+  return { gw: m.weights.map((w) => new Float64Array(w.length)), gb: m.biases.map((b) => new Float64Array(b.length)) };
+}
+
+/** SGD with momentum and L2 decay: v = momentum*v + g + l2*w; w -= lr*v. */
+export function sgdUpdate(m: Mlp, opt: MlpOptimizer, g: Gradients, lr: number, momentum: number, l2: number): void {
+  for (let l = 0; l < m.weights.length; l++) {
+    const w = m.weights[l];
+    const vw = opt.vw[l];
+    const gw = g.gw[l];
+    for (let k = 0; k < w.length; k++) {
+      vw[k] = momentum * vw[k] + gw[k] + l2 * w[k];
+      w[k] -= lr * vw[k];
+    }
+    const b = m.biases[l];
+    const vb = opt.vb[l];
+    const gb = g.gb[l];
+    for (let o = 0; o < b.length; o++) {
+      vb[o] = momentum * vb[o] + gb[o];
+      b[o] -= lr * vb[o];
+    }
+  }
+}
+
+/**
+ * Adds scale × the gradient of the mean loss over the rows `idx` into `g` (gradient accumulation over
+ * micro-batches uses scale = 1/steps); returns that mean loss.
+ */
+export function accumulateGradients(m: Mlp, data: Dataset, idx: ArrayLike<number>, g: Gradients, scale: number): number {
   const B = idx.length;
   const acts = forward(m, data, idx);
   const L = m.weights.length;
@@ -88,14 +128,14 @@ export function trainStep(m: Mlp, opt: MlpOptimizer, data: Dataset, idx: ArrayLi
   const { loss } = softmaxLoss(probs, labels, m.sizes[L]);
   let dz = probs; // d(loss)/d(logits) = (p - onehot) / B
   for (let r = 0; r < B; r++) dz[r * m.sizes[L] + labels[r]] -= 1;
-  for (let k = 0; k < dz.length; k++) dz[k] /= B;
+  for (let k = 0; k < dz.length; k++) dz[k] *= scale / B;
   for (let l = L - 1; l >= 0; l--) {
     const nin = m.sizes[l];
     const nout = m.sizes[l + 1];
     const h = acts[l];
     const w = m.weights[l];
-    const gw = new Float64Array(w.length);
-    const gb = new Float64Array(nout);
+    const gw = g.gw[l];
+    const gb = g.gb[l];
     for (let r = 0; r < B; r++) {
       for (let o = 0; o < nout; o++) gb[o] += dz[r * nout + o];
       for (let i = 0; i < nin; i++) {
@@ -117,20 +157,44 @@ export function trainStep(m: Mlp, opt: MlpOptimizer, data: Dataset, idx: ArrayLi
         }
       }
     }
-    const vw = opt.vw[l];
-    const vb = opt.vb[l];
-    for (let k = 0; k < w.length; k++) {
-      vw[k] = momentum * vw[k] + gw[k] + l2 * w[k];
-      w[k] -= lr * vw[k];
-    }
-    const b = m.biases[l];
-    for (let o = 0; o < nout; o++) {
-      vb[o] = momentum * vb[o] + gb[o];
-      b[o] -= lr * vb[o];
-    }
     if (dh) dz = dh;
   }
   return loss;
+}
+
+/**
+ * Adds `extra` units to every hidden layer without changing the function: the new units get random
+ * incoming weights but zero outgoing ones, so nothing downstream sees them until training moves those.
+ * Their optimizer state starts at zero; the old parameters keep theirs.
+ */
+export function widenMlp(m: Mlp, opt: MlpOptimizer, extra: number, normal: () => number): void {
+  const L = m.weights.length;
+  const oldSizes = [...m.sizes];
+  const sizes = oldSizes.map((s, i) => (i === 0 || i === oldSizes.length - 1 ? s : s + extra));
+  const grow = (old: Float64Array, nin: number, nout: number, newIn: number, newOut: number, fill: (i: number, o: number) => number) => {
+    const w = new Float64Array(newIn * newOut);
+    for (let i = 0; i < newIn; i++) {
+      for (let o = 0; o < newOut; o++) w[i * newOut + o] = i < nin && o < nout ? old[i * nout + o] : fill(i, o);
+    }
+    return w;
+  };
+  for (let l = 0; l < L; l++) {
+    const nin = oldSizes[l];
+    const nout = oldSizes[l + 1];
+    const newIn = sizes[l];
+    const newOut = sizes[l + 1];
+    const scale = 1 / Math.sqrt(newIn);
+    // Rows from new input units are zero (their outgoing weights); columns into new units are random.
+    m.weights[l] = grow(m.weights[l], nin, nout, newIn, newOut, (i) => (i >= nin ? 0 : normal() * scale));
+    opt.vw[l] = grow(opt.vw[l], nin, nout, newIn, newOut, () => 0);
+    const b = new Float64Array(newOut);
+    b.set(m.biases[l]);
+    m.biases[l] = b;
+    const vb = new Float64Array(newOut);
+    vb.set(opt.vb[l]);
+    opt.vb[l] = vb;
+  }
+  m.sizes = sizes;
 }
 
 /** Mean loss and accuracy over a whole dataset, in fixed-size chunks. */

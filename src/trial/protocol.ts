@@ -5,10 +5,22 @@
 export type TrialMessage =
   | { type: 'report'; iteration: number; metrics: Record<string, number | null> }
   | { type: 'checkpoint'; iteration: number; path: string }
+  | { type: 'schedule'; iteration: number; index: number; name: string }
   | { type: 'paused'; iteration: number }
   | { type: 'done'; iteration: number };
 
-export type DecisionMessage = { decision: 'continue' | 'stop' | 'pause' };
+/** A scheduled operation sent with a decision: the trial applies it before it trains on (DESIGN §6). */
+export interface OperationMessage {
+  index: number;
+  name: string;
+  value: number;
+}
+
+/**
+ * tune's answer to a report. With `operations`, the trial applies them first; with `reevaluate`, it then
+ * evaluates again and reports the same iteration once more, and obeys the decision to that report instead.
+ */
+export type DecisionMessage = { decision: 'continue' | 'stop' | 'pause'; operations?: OperationMessage[]; reevaluate?: boolean };
 
 export const ENV = {
   trialDir: 'TUNE_TRIAL_DIR',
@@ -49,6 +61,11 @@ export function parseTrialMessage(line: string): TrialMessage | string {
     case 'checkpoint':
       if (typeof o.path !== 'string' || o.path === '') return `checkpoint without a "path": ${line.slice(0, 120)}`;
       return { type: 'checkpoint', iteration: it, path: o.path };
+    case 'schedule':
+      if (typeof o.index !== 'number' || !Number.isInteger(o.index) || o.index < 0 || typeof o.name !== 'string') {
+        return `schedule message needs "index" and "name": ${line.slice(0, 120)}`;
+      }
+      return { type: 'schedule', iteration: it, index: o.index, name: o.name };
     case 'paused':
     case 'done':
       return { type: o.type, iteration: it };

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeSync } from 'node:fs';
-import { ENV, PROTOCOL_FD, type DecisionMessage, type TrialMessage } from './protocol.js';
+import { ENV, PROTOCOL_FD, type DecisionMessage, type OperationMessage, type TrialMessage } from './protocol.js';
 
 export type Decision = DecisionMessage['decision'];
 export type ParamValue = number | string | boolean;
@@ -24,6 +24,8 @@ export class TrialRuntime {
   private lines: string[] = [];
   private waiting: ((line: string | null) => void) | null = null;
   private stdinClosed = false;
+  private operationHook: ((op: OperationMessage) => void) | null = null;
+  private reevaluateHook: (() => Record<string, number>) | null = null;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     const need = (k: string): string => {
@@ -83,16 +85,41 @@ export class TrialRuntime {
   }
 
   /** Reports metrics at a validation boundary and waits for tune's decision. */
-  /** Non-finite values (a diverged loss) are sent as null: JSON cannot carry NaN or Infinity. */
+  /** How the trial applies a scheduled operation (change_lr, widen_mlp, ...). It must throw on one it cannot do. */
+  onOperation(hook: (op: OperationMessage) => void): void {
+    this.operationHook = hook;
+  }
+
+  /** How the trial evaluates again right after an operation marked `reevaluate`. */
+  onReevaluate(hook: () => Record<string, number>): void {
+    this.reevaluateHook = hook;
+  }
+
+  /**
+   * Reports metrics at a validation boundary and waits for tune's decision. Scheduled operations that come
+   * with it are applied through the onOperation hook (and acknowledged); when tune asks for a reevaluation,
+   * the trial evaluates and reports again, and the decision to that report is the one returned.
+   * Non-finite values (a diverged loss) are sent as null: JSON cannot carry NaN or Infinity.
+   */
   async report(iteration: number, metrics: Record<string, number>): Promise<Decision> {
-    this.send({ type: 'report', iteration, metrics });
-    const line = await new Promise<string | null>((resolve) => {
-      this.waiting = resolve;
-      this.deliver();
-    });
-    if (line === null) process.exit(75);
-    const msg = JSON.parse(line) as DecisionMessage;
-    return msg.decision;
+    let current = metrics;
+    for (;;) {
+      this.send({ type: 'report', iteration, metrics: current });
+      const line = await new Promise<string | null>((resolve) => {
+        this.waiting = resolve;
+        this.deliver();
+      });
+      if (line === null) process.exit(75);
+      const msg = JSON.parse(line) as DecisionMessage;
+      for (const op of msg.operations ?? []) {
+        if (!this.operationHook) throw new Error(`tune sent the scheduled operation ${op.name}, but this trial has no onOperation hook`);
+        this.operationHook(op);
+        this.send({ type: 'schedule', iteration, index: op.index, name: op.name });
+      }
+      if (!msg.reevaluate) return msg.decision;
+      if (!this.reevaluateHook) throw new Error('tune asked for a reevaluation, but this trial has no onReevaluate hook');
+      current = this.reevaluateHook();
+    }
   }
 
   /** True when tune asked every trial to pause (the session's pause file exists). */

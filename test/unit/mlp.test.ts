@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/search/rng.js';
-import { evaluate, initMlp, trainStep, zeroOptimizer, type Mlp } from '../../src/trial/mlp.js';
+import { accumulateGradients, evaluate, initMlp, sgdUpdate, trainStep, widenMlp, zeroGradients, zeroOptimizer, type Mlp } from '../../src/trial/mlp.js';
 import { loadMlpCheckpoint, saveMlpCheckpoint } from '../../src/trial/mlp-checkpoint.js';
 import { spirals, type Dataset } from '../../src/trial/spiral-data.js';
 
@@ -86,12 +86,14 @@ test('a checkpoint restores every bit, keeps the last two, and refuses a corrupt
   model.weights[0][0] = NaN; // raw bytes survive what JSON numbers would not
   const opt = zeroOptimizer(model);
   opt.vw[1][2] = -0;
-  const state = { iteration: 40, model, optimizer: opt, rng: rng.getState(), perm: Uint32Array.from([3, 1, 2, 0]), cursor: 2 };
+  const state = { iteration: 40, boundaries: 4, hyper: { lr: 0.05, batch_size: 16 }, model, optimizer: opt, rng: rng.getState(), perm: Uint32Array.from([3, 1, 2, 0]), cursor: 2 };
   let path = '';
   for (const it of [10, 20, 30, 40]) path = saveMlpCheckpoint(dir, { ...state, iteration: it });
   assert.deepEqual(readdirSync(dir).sort(), ['ckpt-00000030.json', 'ckpt-00000040.json']);
   const back = loadMlpCheckpoint(path);
   assert.equal(back.iteration, 40);
+  assert.equal(back.boundaries, 4);
+  assert.deepEqual(back.hyper, { lr: 0.05, batch_size: 16 });
   assert.ok(Number.isNaN(back.model.weights[0][0]));
   assert.ok(Object.is(back.optimizer.vw[1][2], -0));
   assert.deepEqual(Array.from(back.model.weights[1]), Array.from(model.weights[1]));
@@ -102,4 +104,40 @@ test('a checkpoint restores every bit, keeps the last two, and refuses a corrupt
   assert.throws(() => loadMlpCheckpoint(path), /checksum mismatch/);
   writeFileSync(path, text.slice(0, 50));
   assert.throws(() => loadMlpCheckpoint(path), /truncated/);
+});
+
+test('widen_mlp keeps the function: the loss is the same before and after, and training goes on', () => {
+  const rng = new Rng(8);
+  const data = spirals(50, 3, 0.2, 21);
+  const m = initMlp([2, 6, 5, 3], () => rng.normal());
+  const opt = zeroOptimizer(m);
+  const all = Uint32Array.from({ length: data.n }, (_, i) => i);
+  for (let i = 0; i < 20; i++) trainStep(m, opt, data, all, 0.05, 0.5, 1e-4);
+  const before = evaluate(m, data).loss;
+  widenMlp(m, opt, 4, () => rng.normal());
+  assert.deepEqual(m.sizes, [2, 10, 9, 3]);
+  assert.equal(m.weights[1].length, 10 * 9);
+  const after = evaluate(m, data).loss;
+  assert.ok(Math.abs(after - before) < 1e-12, `loss ${before} -> ${after}`);
+  // New units' optimizer state starts at zero; old units keep theirs.
+  assert.equal(opt.vw[0][6], 0);
+  assert.notEqual(opt.vw[0][0], 0);
+  for (let i = 0; i < 20; i++) trainStep(m, opt, data, all, 0.05, 0.5, 1e-4);
+  assert.ok(evaluate(m, data).loss < after, 'the wider network trains on');
+});
+
+test('gradient accumulation over k micro-batches equals one step on their union', () => {
+  const rng = new Rng(9);
+  const data = spirals(20, 3, 0.2, 22);
+  const a = initMlp([2, 5, 3], () => rng.normal());
+  const b = clone(a);
+  const idx = Uint32Array.from({ length: 16 }, (_, i) => i * 3);
+  trainStep(a, zeroOptimizer(a), data, idx, 0.1, 0, 0);
+  const g = zeroGradients(b);
+  accumulateGradients(b, data, idx.subarray(0, 8), g, 0.5);
+  accumulateGradients(b, data, idx.subarray(8), g, 0.5);
+  sgdUpdate(b, zeroOptimizer(b), g, 0.1, 0, 0);
+  for (let l = 0; l < a.weights.length; l++) {
+    for (let k = 0; k < a.weights[l].length; k++) assert.ok(Math.abs(a.weights[l][k] - b.weights[l][k]) < 1e-14);
+  }
 });

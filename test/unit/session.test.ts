@@ -21,7 +21,7 @@ function freshState(): SessionState {
   return {
     schema: SESSION_SCHEMA, id: 's', experiment: 'exp', createdAt: 'now', status: 'running', spec, specRaw: null,
     specFile: null, specHash: '', baseDir: '/', searcher: { type: 'random', state: searcherState(0), finished: false },
-    scheduler: { type: 'fifo', state: {} }, trials: [], seq: 0,
+    scheduler: { type: 'fifo', state: {} }, schedules: {}, trials: [], seq: 0,
   };
 }
 

@@ -10,11 +10,14 @@ import type { Json } from '../../util/json.js';
 import type { CliContext } from '../context.js';
 import { driveSession } from '../drive.js';
 import { trialArgv } from '../trial-argv.js';
+import { loadSpecSchedules } from '../../schedule/trial-schedule.js';
 
 export async function runCommand(opts: { spec: string | null; sessionsRoot: string | null }, ctx: CliContext): Promise<number> {
   const loaded = opts.spec ? loadSpecFile(opts.spec, ctx.cwd) : loadDefaultSpec(ctx.cwd);
   const { spec, source } = loaded;
-  const argv = trialArgv(spec, source.baseDir, opts.spec ?? '<built-in default spec>', ctx.env);
+  const label = opts.spec ?? '<built-in default spec>';
+  const argv = trialArgv(spec, source.baseDir, label, ctx.env);
+  const schedules = loadSpecSchedules(spec, source.baseDir, label);
   const root = opts.sessionsRoot ? resolve(ctx.cwd, opts.sessionsRoot) : resolve(source.baseDir, spec.sessions_root);
   const name = newSessionName(new Date());
   const dir = join(root, spec.name, name);
@@ -34,6 +37,7 @@ export async function runCommand(opts: { spec: string | null; sessionsRoot: stri
     baseDir: source.baseDir,
     searcher: { type: spec.searcher, state: searcher.getState(), finished: false },
     scheduler: { type: spec.scheduler, state: scheduler.getState() },
+    schedules,
     trials: [],
     seq: 0,
   };
