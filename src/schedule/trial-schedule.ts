@@ -42,6 +42,14 @@ export function loadSpecSchedules(spec: Spec, baseDir: string, specLabel: string
       else throw err;
     }
   }
+  if ('builtin' in spec.trial) {
+    // The built-in MLP's layers are not residual: it can widen, but not stack, without changing the function.
+    for (const sf of loaded) {
+      sf.ops.forEach((op, i) => {
+        if (op.name === 'stack_layers') problems.push(`${sf.file}: operation ${i} (stack_layers): the built-in mlp trial cannot stack layers function-preservingly; use widen_mlp, or a trial that supports it`);
+      });
+    }
+  }
   for (const key of Object.keys(spec.search_space)) {
     const m = SCHEDULE_FIELD_KEY.exec(key);
     if (!m) continue;

@@ -1,10 +1,16 @@
 /**
  * The main job when `tune` runs with no spec: the built-in MLP on generated spirals, a random search over
- * its learning rate, width, depth and momentum. It finishes in well under a minute on two cores.
+ * its learning rate, width, depth and momentum, each trial following the schedules/mlp-grow.json scaling
+ * schedule (widen the network, then decay the learning rate). It finishes in seconds on two cores.
  */
+import { fileURLToPath } from 'node:url';
+
+/** The example schedules ship with tune; the default spec finds them wherever tune is installed. */
+const SCHEDULES = fileURLToPath(new URL('../../schedules/', import.meta.url));
+
 export const DEFAULT_SPEC = {
   name: 'spirals-mlp',
-  trial: { builtin: 'mlp', params: { batch_size: 32 } },
+  trial: { builtin: 'mlp', params: { batch_size: 32 }, schedule: `${SCHEDULES}mlp-grow.json` },
   search_space: {
     lr: { type: 'loguniform', low: 0.003, high: 0.3 },
     hidden: { type: 'choice', values: [16, 32, 64] },

@@ -45,6 +45,23 @@ export function TrialDetail({ snapshot: s, trial: t, logTail, width, height }: T
       ) : (
         <Text dimColor>no validation boundary reached yet</Text>
       )}
+      {t.schedule ? (
+        <Box flexDirection="column" marginTop={1}>
+          <Text dimColor>{`schedule ${t.schedule.progress}`}</Text>
+          {t.schedule.ops.map((op, i) => (
+            <Text key={i} wrap="truncate-end">
+              <Text color={op.fired ? 'cyan' : undefined}>{op.fired ? '  ✓ ' : '  · '}</Text>
+              {`${i} ${op.name} ${formatNumber(op.value)}  `}
+              {op.fired
+                ? op.fired.iteration >= 0
+                  ? `fired at iteration ${op.fired.iteration}${op.fired.loss !== null ? ` (loss ${formatNumber(op.fired.loss)})` : ''}`
+                  : 'completed before this run'
+                : `waits for ${op.when}`}
+              {op.desc ? <Text dimColor>{`  ${op.desc}`}</Text> : null}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
       <Box flexDirection="column" marginTop={1}>
         <Text dimColor>log (stdout.log):</Text>
         {logTail.length ? logTail.map((l, i) => <Text key={i} wrap="truncate-end">{`  ${l}`}</Text>) : <Text dimColor>  (empty)</Text>}

@@ -2,7 +2,20 @@ import { readFileSync, existsSync } from 'node:fs';
 import { trialPaths } from '../session/layout.js';
 import { bestTrial, type SessionEvent } from '../session/state.js';
 import type { SessionStore } from '../session/store.js';
-import type { TrialRow, ViewSnapshot } from './snapshot.js';
+import type { ScheduleView, TrialRow, ViewSnapshot } from './snapshot.js';
+import { scheduleProgress } from '../schedule/trigger.js';
+import type { TrialSchedule } from '../schedule/trial-schedule.js';
+
+function scheduleView(s: TrialSchedule, iteration: number): ScheduleView {
+  return {
+    progress: scheduleProgress(s.ops, s.state, iteration),
+    ops: s.ops.map((op, i) => {
+      const fired = [...s.state.fired].reverse().find((f) => f.index === i) ?? null;
+      const when = [op.trigger_loss !== null ? `loss < ${op.trigger_loss}` : '', op.max_wait_iters !== null ? `${op.max_wait_iters} it after the previous` : ''].filter(Boolean).join(' or ');
+      return { name: op.name, value: op.value, desc: op.desc, when, fired: s.state.completed[i] ? (fired ? { iteration: fired.iteration, loss: fired.loss } : { iteration: -1, loss: null }) : null };
+    }),
+  };
+}
 
 const HISTORY = 120;
 const EMIT_EVERY_MS = 100;
@@ -123,6 +136,7 @@ export class LiveView {
       failures: t.failures,
       error: t.error,
       history: (this.history.get(t.id) ?? []).map(([, v]) => v),
+      schedule: t.schedule ? scheduleView(t.schedule, t.iteration) : null,
     }));
     const count = (pred: (r: TrialRow) => boolean) => rows.filter(pred).length;
     const best = bestTrial(s);

@@ -18,6 +18,20 @@ export interface TrialRow {
   readonly error: string | null;
   /** The metric at each recent validation boundary, oldest first. */
   readonly history: readonly number[];
+  readonly schedule: ScheduleView | null;
+}
+
+/** A trial's scaling schedule as shown: one line of progress and every operation, fired or not. */
+export interface ScheduleView {
+  /** e.g. "2/5 · next change_lr at loss < 2.5 or +120 it" */
+  readonly progress: string;
+  readonly ops: readonly {
+    readonly name: string;
+    readonly value: number;
+    readonly desc: string;
+    readonly when: string;
+    readonly fired: { readonly iteration: number; readonly loss: number | null } | null;
+  }[];
 }
 
 export interface ViewSnapshot {

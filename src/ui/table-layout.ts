@@ -39,6 +39,7 @@ export function cells(r: TrialRow, params: readonly string[], metric: string, ma
     progress: `${progressBar(r.iteration, maxIters, BAR)} ${r.iteration}`,
     last: formatMetric(r.last?.[metric]),
     best: r.best === null ? '-' : formatNumber(r.best),
+    schedule: r.schedule?.progress ?? '',
   };
   for (const p of params) out[`p:${p}`] = formatValue(r.config[p]);
   return out;
@@ -61,7 +62,13 @@ export function layoutColumns(rows: readonly TrialRow[], params: readonly string
     { key: 'best', title: 'best', width: w('best', 'best'), align: 'right' },
   ];
   const gap = 2;
-  const used = [...fixedHead, ...fixedTail].reduce((a, c) => a + c.width + gap, 2);
+  let used = [...fixedHead, ...fixedTail].reduce((a, c) => a + c.width + gap, 2);
+  // The schedule's progress comes before the hyperparameters when room is short: it changes, they do not.
+  const scheduleWidth = rows.some((r) => r.schedule) ? Math.min(w('schedule', 'schedule'), 48, Math.max(0, width - used - gap)) : 0;
+  if (scheduleWidth >= 12) {
+    fixedTail.push({ key: 'schedule', title: 'schedule', width: scheduleWidth, align: 'left' });
+    used += scheduleWidth + gap;
+  }
   const widths = params.map((p) => w(`p:${p}`, p) + gap);
   const allFit = widths.reduce((a, x) => a + x, 0) <= width - used;
   // When some must go, keep room for the "+N params" note in the header.

@@ -14,7 +14,7 @@ const tick = () => new Promise((r) => setTimeout(r, 30));
 function row(id: string, over: Partial<TrialRow> = {}): TrialRow {
   return {
     id, status: 'running', pausing: false, held: false, config: { lr: 0.0123456, hidden: 32 }, iteration: 400,
-    last: { val_loss: 0.5, val_acc: 0.8 }, best: 0.45, failures: 0, error: null, history: [0.9, 0.7, 0.6, 0.5], ...over,
+    last: { val_loss: 0.5, val_acc: 0.8 }, best: 0.45, failures: 0, error: null, history: [0.9, 0.7, 0.6, 0.5], schedule: null, ...over,
   };
 }
 
@@ -149,4 +149,24 @@ test('charts: sparkline, block chart and progress bar give known answers', () =>
   assert.deepEqual(blockChart([0, 1], 2, 2), [' █', '▁█']);
   assert.equal(progressBar(5, 10, 10), '█████░░░░░');
   assert.equal(progressBar(20, 10, 4), '████');
+});
+
+test('the schedule column and the detail view show where a trial is in its scaling schedule', () => {
+  const schedule = {
+    progress: '1/2 · next change_lr at loss < 0.12 or +300 it',
+    ops: [
+      { name: 'widen_mlp', value: 16, desc: 'grow', when: 'loss < 0.35', fired: { iteration: 400, loss: 0.3412 } },
+      { name: 'change_lr', value: 0.5, desc: 'decay', when: 'loss < 0.12 or 700 it after the previous', fired: null },
+    ],
+  };
+  const s = snap([row('0001', { schedule })]);
+  const table = render(<TrialTable snapshot={s} rows={s.trials} selectedId={null} width={100} height={10} />).lastFrame() ?? '';
+  assert.match(table, /best\s+schedule/);
+  // At 100 columns the progress comes before the hyperparameters, cut to the room left.
+  assert.match(table, /0\.45\s+1\/2 · next change_lr at loss < 0\.1/);
+  for (const line of table.split('\n')) assert.ok(line.length <= 100, line);
+  const detail = render(<TrialDetail snapshot={s} trial={s.trials[0]} logTail={[]} width={120} height={40} />).lastFrame() ?? '';
+  assert.match(detail, /schedule 1\/2 · next change_lr/);
+  assert.match(detail, /✓ 0 widen_mlp 16\s+fired at iteration 400 \(loss 0\.3412\)\s+grow/);
+  assert.match(detail, /· 1 change_lr 0\.5\s+waits for loss < 0\.12 or 700 it after the previous\s+decay/);
 });

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, resultsJson, runTune, tmpDir, writeSpec } from '../helpers/tune.js';
+
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'scheduled-trial.mjs');
+
+function onlySession(cwd: string, name: string): string {
+  const root = join(cwd, 'sessions', name);
+  return join(root, readdirSync(root)[0]);
+}
+
+interface Ev { type: string; id?: string; iteration?: number; fired?: number[] }
+function events(dir: string): Ev[] {
+  return readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Ev);
+}
+
+/** One trial, one schedule: halve the lr once the loss is below 1 (it is 9 at the start). */
+async function runScheduled(killAt: 'never' | 'before' | 'after') {
+  const cwd = tmpDir();
+  writeFileSync(join(cwd, 'schedule.yaml'), '- {name: change_lr, value: 0.5, trigger_loss: 1.0, desc: halve}\n- {name: set_lr, value: 0.001, trigger_loss: 1e-9}\n');
+  writeSpec(cwd, {
+    name: 'sched',
+    trial: { command: [process.execPath, FIXTURE], params: { kill_at: killAt }, schedule: 'schedule.yaml' },
+    search_space: { lr: { type: 'grid', values: [0.05] } },
+    searcher: 'grid',
+    max_iters: 200,
+    eval_interval: 10,
+    concurrency: 1,
+  });
+  const r = await runTune(['spec.yaml'], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const dir = onlySession(cwd, 'sched');
+  return { cwd, dir, doc: await resultsJson(dir, cwd), evs: events(dir), log: readFileSync(join(dir, 'trials', '0000', 'stdout.log'), 'utf8') };
+}
+
+test('an operation fires exactly once in the surviving run when its trial is SIGKILLed right after it, before or after its checkpoint', async () => {
+  const clean = await runScheduled('never');
+  const firedAt = clean.evs.filter((e) => e.type === 'report' && e.fired?.includes(0)).map((e) => e.iteration);
+  assert.equal(firedAt.length, 1, 'fires once in a clean run');
+  assert.equal(clean.doc.trials[0].last?.lr, 0.025);
+  assert.match(clean.log, /^applied change_lr at \d+: lr 0\.025$/m);
+
+  // Killed after applying it but before the checkpoint: the restarted trial starts from the checkpoint
+  // before the operation, so the operation must fire again, and the run ends as the clean one did.
+  const before = await runScheduled('before');
+  assert.equal(before.doc.trials[0].failures, 1);
+  assert.equal(before.evs.filter((e) => e.type === 'report' && e.fired?.includes(0)).length, 2, 'fired again after the restart');
+  assert.ok(before.evs.some((e) => e.type === 'schedule_restored'), 'the schedule state went back with the checkpoint');
+  assert.equal(before.doc.trials[0].last?.lr, 0.025, 'applied once to the model that survived, not twice (0.0125)');
+  assert.deepStrictEqual(before.doc.trials[0].last, clean.doc.trials[0].last);
+
+  // Killed after the checkpoint that includes it: the restart has it completed and never fires it again.
+  const after = await runScheduled('after');
+  assert.equal(after.doc.trials[0].failures, 1);
+  assert.equal(after.evs.filter((e) => e.type === 'report' && e.fired?.includes(0)).length, 1, 'not fired again');
+  assert.deepStrictEqual(after.doc.trials[0].last, clean.doc.trials[0].last);
+  assert.equal((after.log.match(/applied change_lr/g) ?? []).length, 1);
+
+  // The trial's own schedule file shows what happened.
+  const copy = readFileSync(join(after.dir, 'trials', '0000', 'schedule.yaml'), 'utf8');
+  assert.match(copy, /name: change_lr\n\s+value: 0\.5\n\s+trigger_loss: 1\n\s+desc: halve\n\s+completed: true/);
+});
