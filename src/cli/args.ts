@@ -5,12 +5,24 @@ export type Command =
   | { kind: 'version' }
   | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
   | { kind: 'resume'; dir: string }
-  | { kind: 'results'; dir: string; json: boolean };
+  | { kind: 'results'; dir: string; json: boolean }
+  | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
+  | { kind: 'schedule-validate'; files: string[] }
+  | { kind: 'schedule-migrate'; files: string[]; dir: string | null; noBackup: boolean }
+  | { kind: 'schedule-plan'; file: string; set: Record<string, string> };
 
 export const USAGE = `Usage:
   tune [run] [SPEC] [--sessions-root DIR]   start a search (no SPEC: the built-in default search)
   tune --resume-session DIR                 continue a paused or interrupted session exactly
   tune results DIR [--json]                 the trial table and the best trial of a session
+  tune train [SPEC] [--schedule FILE] [--init-from scratch|resume] [--set KEY=VALUE]... [--no-backup]
+                                            one training run (no search) that follows FILE and writes
+                                            its completed flags back to it, keeping FILE.bak
+  tune schedule validate FILE...            check schedule files
+  tune schedule migrate FILE... | --dir DIR [--no-backup]
+                                            add explicit completed: false, keeping format, order, comments
+  tune schedule plan FILE [--set KEY=VALUE]...
+                                            the operations in order and the hyperparameters they lead to
   tune --help | --version
 
 While it runs: p pauses at the next validation boundary, q quits at once,
@@ -18,57 +30,116 @@ Ctrl+C pauses gracefully (a second Ctrl+C quits). SIGTERM pauses too.
 
 Exit codes: 0 completed, 3 paused (resumable), 2 bad input (nothing changed), 1 anything else.`;
 
-function takeValue(argv: string[], i: number, flag: string): string {
-  const v = argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new BadInputError(`${flag} needs a value; see tune --help`);
-  return v;
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string[]>;
+}
+
+/** Splits argv into positionals and flags; `valued` flags take the next word (or `--flag=value`). */
+function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<string>): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  const add = (k: string, v: string) => flags.set(k, [...(flags.get(k) ?? []), v]);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (valued.has(name)) {
+      const v = eq > 0 ? a.slice(eq + 1) : argv[i + 1];
+      if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new BadInputError(`${name} needs a value; see tune --help`);
+      if (eq < 0) i++;
+      add(name, v);
+    } else if (bare.has(name) && eq < 0) {
+      add(name, '');
+    } else {
+      throw new BadInputError(`unknown option ${a}; see tune --help`);
+    }
+  }
+  return { positional, flags };
+}
+
+const ALL_VALUED = new Set(['--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir']);
+const ALL_BARE = new Set(['--json', '--no-backup']);
+
+function only(p: Parsed, allowed: string[], context: string): void {
+  for (const k of p.flags.keys()) {
+    if (allowed.includes(k)) continue;
+    if (k === '--json') throw new BadInputError('--json only applies to tune results');
+    if (context === 'resume' && k === '--sessions-root') throw new BadInputError('--resume-session takes no --sessions-root; a session resumes in its own folder');
+    if (context === 'results' && k === '--sessions-root') throw new BadInputError('--sessions-root does not apply to tune results; give the session directory itself');
+    throw new BadInputError(`${k} does not apply to tune ${context}; see tune --help`);
+  }
+}
+
+function one(p: Parsed, flag: string): string | null {
+  const v = p.flags.get(flag);
+  if (!v) return null;
+  if (v.length > 1) throw new BadInputError(`${flag} is given ${v.length} times; give it once`);
+  return v[0];
+}
+
+function sets(p: Parsed): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of p.flags.get('--set') ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new BadInputError(`--set ${kv}: write it as --set KEY=VALUE, e.g. --set lr=0.05`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
 }
 
 /** Parses `tune`'s arguments; anything unknown is bad input naming the argument. */
 export function parseArgs(argv: string[]): Command {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   if (argv.includes('--version')) return { kind: 'version' };
-  let i = 0;
-  const rest: string[] = [];
-  let resume: string | null = null;
-  let sessionsRoot: string | null = null;
-  let json = false;
-  while (i < argv.length) {
-    const a = argv[i];
-    if (a === '--resume-session') {
-      resume = takeValue(argv, i, a);
-      i += 2;
-    } else if (a.startsWith('--resume-session=')) {
-      resume = a.slice('--resume-session='.length);
-      i++;
-    } else if (a === '--sessions-root') {
-      sessionsRoot = takeValue(argv, i, a);
-      i += 2;
-    } else if (a === '--json') {
-      json = true;
-      i++;
-    } else if (a.startsWith('-') && a !== '-') {
-      throw new BadInputError(`unknown option ${a}; see tune --help`);
-    } else {
-      rest.push(a);
-      i++;
-    }
-  }
+  const p = split(argv, ALL_VALUED, ALL_BARE);
+  const [first, ...rest] = p.positional;
+
+  const resume = one(p, '--resume-session');
   if (resume !== null) {
-    if (rest.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${rest.join(' ')}; the session holds its own spec`);
-    // Options that would be silently ignored are refused: the session keeps its own folder and prints no JSON.
-    if (sessionsRoot !== null) throw new BadInputError('--resume-session takes no --sessions-root; a session resumes in its own folder');
-    if (json) throw new BadInputError('--json only applies to tune results');
+    only(p, ['--resume-session'], 'resume');
+    if (p.positional.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${p.positional.join(' ')}; the session holds its own spec`);
     if (resume === '') throw new BadInputError('--resume-session needs the session directory printed when the session paused');
     return { kind: 'resume', dir: resume };
   }
-  if (rest[0] === 'results') {
-    if (rest.length !== 2) throw new BadInputError('tune results needs exactly one session directory: tune results DIR [--json]');
-    if (sessionsRoot !== null) throw new BadInputError('--sessions-root does not apply to tune results; give the session directory itself');
-    return { kind: 'results', dir: rest[1], json };
+  if (first === 'results') {
+    only(p, ['--json'], 'results');
+    if (rest.length !== 1) throw new BadInputError('tune results needs exactly one session directory: tune results DIR [--json]');
+    return { kind: 'results', dir: rest[0], json: p.flags.has('--json') };
   }
-  if (json) throw new BadInputError('--json only applies to tune results');
-  const runArgs = rest[0] === 'run' ? rest.slice(1) : rest;
+  if (first === 'train') {
+    only(p, ['--schedule', '--init-from', '--set', '--sessions-root', '--no-backup'], 'train');
+    if (rest.length > 1) throw new BadInputError(`tune train takes at most one spec file, but got ${rest.join(' ')}`);
+    const initFrom = one(p, '--init-from');
+    if (initFrom !== null && initFrom !== 'scratch' && initFrom !== 'resume') throw new BadInputError(`--init-from is ${JSON.stringify(initFrom)}, but must be scratch or resume`);
+    return { kind: 'train', spec: rest[0] ?? null, schedule: one(p, '--schedule'), initFrom, set: sets(p), sessionsRoot: one(p, '--sessions-root'), noBackup: p.flags.has('--no-backup') };
+  }
+  if (first === 'schedule') {
+    const [verb, ...files] = rest;
+    if (verb === 'validate') {
+      only(p, [], 'schedule validate');
+      if (files.length === 0) throw new BadInputError('tune schedule validate needs at least one schedule file');
+      return { kind: 'schedule-validate', files };
+    }
+    if (verb === 'migrate') {
+      only(p, ['--dir', '--no-backup'], 'schedule migrate');
+      const dir = one(p, '--dir');
+      if (files.length === 0 && dir === null) throw new BadInputError('tune schedule migrate needs schedule files, or --dir DIR');
+      return { kind: 'schedule-migrate', files, dir, noBackup: p.flags.has('--no-backup') };
+    }
+    if (verb === 'plan') {
+      only(p, ['--set'], 'schedule plan');
+      if (files.length !== 1) throw new BadInputError('tune schedule plan needs exactly one schedule file');
+      return { kind: 'schedule-plan', file: files[0], set: sets(p) };
+    }
+    throw new BadInputError(`tune schedule ${verb ?? ''}: unknown; use validate, migrate or plan`.replace('schedule :', 'schedule:'));
+  }
+  only(p, ['--sessions-root'], 'run');
+  const runArgs = first === 'run' ? rest : p.positional;
   if (runArgs.length > 1) throw new BadInputError(`tune run takes one spec file, but got ${runArgs.join(' ')}`);
-  return { kind: 'run', spec: runArgs[0] ?? null, sessionsRoot };
+  return { kind: 'run', spec: runArgs[0] ?? null, sessionsRoot: one(p, '--sessions-root') };
 }

@@ -23,6 +23,14 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
         return await (await import('./commands/resume.js')).resumeCommand(cmd, ctx);
       case 'results':
         return (await import('./commands/results.js')).resultsCommand(cmd, ctx);
+      case 'train':
+        return await (await import('./commands/train.js')).trainCommand(cmd, ctx);
+      case 'schedule-validate':
+        return (await import('./commands/schedule.js')).scheduleValidate(cmd.files, ctx);
+      case 'schedule-migrate':
+        return (await import('./commands/schedule.js')).scheduleMigrate(cmd, ctx);
+      case 'schedule-plan':
+        return (await import('./commands/schedule.js')).schedulePlan(cmd, ctx);
     }
   } catch (err) {
     if (err instanceof BadInputError) {

@@ -30,7 +30,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     lock.release();
     throw err;
   }
-  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir });
+  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, scheduleWriteBack: state.scheduleWriteBack ?? null });
   const useUi = ctx.stdoutIsTTY && ctx.stdinIsTTY;
   const say = useUi ? () => {} : ctx.err;
 

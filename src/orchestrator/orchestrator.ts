@@ -8,7 +8,7 @@ import type { SessionStore } from '../session/store.js';
 import type { TrialRecord } from '../session/state.js';
 import { ENV, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { saveSchedule } from '../schedule/schedule-file.js';
+import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile, trialScheduleFor } from '../schedule/trial-schedule.js';
 import { dueOperations } from '../schedule/trigger.js';
 import type { Launcher, TrialProcess } from './launcher.js';
@@ -260,7 +260,7 @@ export class Orchestrator {
   private writeSchedule(t: TrialRecord): void {
     if (!t.schedule) return;
     saveSchedule(trialScheduleFile(trialPaths(this.o.store.dir, t.id).dir, t.schedule), t.schedule, t.schedule.state.completed);
-    if (this.o.scheduleWriteBack) saveSchedule(this.o.scheduleWriteBack, t.schedule, t.schedule.state.completed);
+    if (this.o.scheduleWriteBack) writeCompletedFlags(this.o.scheduleWriteBack, t.schedule.state.completed);
   }
 
   private maybeFinish(): void {

@@ -20,22 +20,25 @@ interface Hyperparameter {
   readonly integer: boolean;
   /** The smallest value it may take after an operation. */
   readonly min: number;
+  /** Must stay above zero (a learning rate of 0 trains nothing). */
+  readonly positive: boolean;
 }
 
 export const HYPERPARAMETERS: readonly Hyperparameter[] = [
-  { param: 'lr', what: 'learning rate', integer: false, min: 0 },
-  { param: 'batch_size', what: 'batch size', integer: true, min: 1 },
-  { param: 'grad_accum', what: 'gradient accumulation steps', integer: true, min: 1 },
-  { param: 'weight_decay', what: 'weight decay', integer: false, min: 0 },
-  { param: 'warmup_iters', what: 'learning-rate warmup iterations', integer: true, min: 0 },
-  { param: 'eval_interval', what: 'iterations between evaluations', integer: true, min: 1 },
+  { param: 'lr', what: 'learning rate', integer: false, min: 0, positive: true },
+  { param: 'batch_size', what: 'batch size', integer: true, min: 1, positive: true },
+  { param: 'grad_accum', what: 'gradient accumulation steps', integer: true, min: 1, positive: true },
+  { param: 'weight_decay', what: 'weight decay', integer: false, min: 0, positive: false },
+  { param: 'warmup_iters', what: 'learning-rate warmup iterations', integer: true, min: 0, positive: false },
+  { param: 'eval_interval', what: 'iterations between evaluations', integer: true, min: 1, positive: true },
 ];
 
 const registry = new Map<string, OperationSpec>();
 
 for (const h of HYPERPARAMETERS) {
-  registry.set(`change_${h.param}`, { name: `change_${h.param}`, param: h.param, kind: 'multiply', value: h.min > 0 ? 'positive' : 'non-negative', help: `multiply the ${h.what} by value` });
-  const setRule: ValueRule = h.integer ? (h.min > 0 ? 'positive-int' : 'non-negative-int') : h.min > 0 ? 'positive' : 'non-negative';
+  // A factor of 0 would be a set_* in disguise (and, for the learning rate, stop training): factors are > 0.
+  registry.set(`change_${h.param}`, { name: `change_${h.param}`, param: h.param, kind: 'multiply', value: 'positive', help: `multiply the ${h.what} by value` });
+  const setRule: ValueRule = h.integer ? (h.positive ? 'positive-int' : 'non-negative-int') : h.positive ? 'positive' : 'non-negative';
   registry.set(`set_${h.param}`, { name: `set_${h.param}`, param: h.param, kind: 'set', value: setRule, help: `set the ${h.what} to value` });
 }
 registry.set('stack_layers', { name: 'stack_layers', param: null, kind: 'model', value: 'positive-int', help: 'add value blocks on top, starting as the identity' });

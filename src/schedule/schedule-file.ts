@@ -1,7 +1,10 @@
 import { dump } from 'js-yaml';
 import { BadInputError } from '../errors.js';
 import { lineFor } from '../spec/locate.js';
-import { readDocument } from '../spec/read-document.js';
+import { formatOf, readDocument } from '../spec/read-document.js';
+import { closest } from '../spec/validate.js';
+import { readFileSync } from 'node:fs';
+import { setCompletedInYaml } from './edit-text.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { isPlainObject } from '../util/json.js';
 import { checkValue, operationNames, operationSpec } from './operations.js';
@@ -47,7 +50,10 @@ export function parseSchedule(data: unknown, file: string, lines: Map<string, nu
     }
     const spec = typeof item.name === 'string' ? operationSpec(item.name) : undefined;
     if (typeof item.name !== 'string') problems.push(`${where('name')}: is ${JSON.stringify(item.name) ?? 'missing'}, but must name an operation`);
-    else if (!spec) problems.push(`${where('name')}: unknown operation ${JSON.stringify(item.name)}; known: ${operationNames().join(', ')}`);
+    else if (!spec) {
+      const guess = closest(item.name, operationNames());
+      problems.push(`${where('name')}: unknown operation ${JSON.stringify(item.name)}${guess ? `; did you mean "${guess}"?` : `; known: ${operationNames().join(', ')}`}`);
+    }
     if (spec) {
       const bad = checkValue(spec, item.value);
       if (bad) problems.push(`${where('value')}: is ${JSON.stringify(item.value) ?? 'missing'}, but ${bad} for ${spec.name}`);
@@ -102,6 +108,20 @@ export function loadScheduleFile(file: string, initFrom: 'scratch' | 'resume' = 
 export function renderSchedule(s: Pick<ScheduleFile, 'format' | 'raw' | 'indent'>, completed: readonly boolean[]): string {
   const out = s.raw.map((r, i) => ({ ...r, completed: completed[i] ?? false }));
   return s.format === 'json' ? JSON.stringify(out, null, s.indent) + '\n' : dump(out, { lineWidth: 120 });
+}
+
+/**
+ * Writes completed flags into a user's own schedule file (tune train's write-back, migrate): YAML keeps its
+ * text, comments and all; JSON is rewritten in its own indentation and key order.
+ */
+export function writeCompletedFlags(path: string, completed: readonly boolean[]): void {
+  const text = readFileSync(path, 'utf8');
+  if (formatOf(path) === 'yaml') {
+    writeFileAtomic(path, setCompletedInYaml(text, completed));
+    return;
+  }
+  const raw = JSON.parse(text) as Record<string, unknown>[];
+  writeFileAtomic(path, renderSchedule({ format: 'json', raw, indent: indentOf(text) }, completed));
 }
 
 export function saveSchedule(path: string, s: Pick<ScheduleFile, 'format' | 'raw' | 'indent'>, completed: readonly boolean[]): void {

@@ -51,6 +51,8 @@ export interface SessionState {
   baseDir: string;
   searcher: { type: string; state: Json; finished: boolean };
   scheduler: { type: string; state: Json };
+  /** tune train: the user's schedule file that gets the completed flags written back, or null. */
+  scheduleWriteBack?: string | null;
   /** Every schedule file the spec names, as read when the session was created. */
   schedules: Record<string, StoredSchedule>;
   trials: TrialRecord[];

@@ -37,7 +37,7 @@ function show(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-function closest(word: string, options: readonly string[]): string | null {
+export function closest(word: string, options: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = Infinity;
   for (const o of options) {
@@ -257,7 +257,8 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
   const beforeSpace = p.list.length;
   if (raw.search_space === undefined || raw.search_space === null) {
     p.add('search_space', 'is missing; add at least one hyperparameter, e.g. lr: {type: loguniform, low: 1e-4, high: 1e-1}');
-  } else if (!isPlainObject(raw.search_space) || Object.keys(raw.search_space).length === 0) {
+  } else if (!isPlainObject(raw.search_space)) {
+    // An empty mapping is allowed on purpose: one configuration (tune train), or repeats across seeds.
     p.add('search_space', `is ${show(raw.search_space)}, but must be a mapping of hyperparameter names to distributions`);
   } else {
     for (const [k, v] of Object.entries(raw.search_space)) {

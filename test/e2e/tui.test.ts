@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { TUNE_BIN, resultsJson, sleep, tmpDir, writeSpec } from '../helpers/tune.js';
+import { ROOT, TUNE_BIN, resultsJson, sleep, tmpDir, writeSpec } from '../helpers/tune.js';
 
 // Drives the real binary in a real terminal (tmux), typing keys the way a person does.
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -28,22 +28,32 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
   const cwd = tmpDir();
   writeSpec(cwd, {
     name: 'tui',
-    trial: { builtin: 'mlp', params: { hidden: 16 } },
+    trial: { builtin: 'mlp', params: { hidden: 16 }, schedule: `${ROOT}/schedules/mlp-lr-decay.yaml` },
     search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 }, momentum: { type: 'uniform', low: 0.5, high: 0.9 } },
     num_trials: 5,
     max_iters: 200000,
     eval_interval: 4000, // a boundary every ~0.5 s, so a pause is visibly on its way
     concurrency: 3,
   });
-  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile');
+  tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '34', 'bash', '--norc', '--noprofile');
   tmux('send-keys', '-t', session, `cd ${cwd} && PS1='$ ' && clear`, 'Enter');
   tmux('send-keys', '-t', session, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
 
   let s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3, 'three running trials');
   assert.match(s, /tune · tui · random search, fifo scheduler · \d\d:\d\d:\d\d/);
   assert.match(s, /trials 0\/5 done · 3 running · 2 pending · 0 paused/);
-  assert.match(s, /trial\s+status\s+lr\s+momentum\s+iterations\s+last val_loss\s+best/);
+  assert.match(s, /trial\s+status\s+lr\s+momentum\s+iterations\s+last val_loss\s+best\s+schedule/);
   assert.match(s, /p pause all · space pause\/run trial/);
+  // The schedule column and the detail view, fed by the real trials: the first decay fires at the first
+  // boundary (4000 iterations > its max_wait_iters of 600).
+  s = await waitForScreen((x) => /0000\s+▶ running.*1\/3 · next change_lr at loss < 0\.15 or \+\d+ it/.test(x), 'the schedule column');
+  tmux('send-keys', '-t', session, 'Enter');
+  s = await waitForScreen((x) => /Trial 0000/.test(x), 'the detail view');
+  assert.match(s, /schedule [123]\/3 · /);
+  assert.match(s, /✓ 0 change_lr 0\.5\s+fired at iteration 4000 \(loss \d\.\d+\)\s+first decay/);
+  assert.match(s, /log \(stdout\.log\):\n[\s\S]*operation at iteration 4000: change_lr 0\.5 -> lr /);
+  tmux('send-keys', '-t', session, 'Escape');
+  await waitForScreen((x) => /trial\s+status/.test(x), 'the table again');
 
   tmux('send-keys', '-t', session, 'p');
   s = await waitForScreen((x) => /EXIT=3/.test(x), 'the pause to finish');

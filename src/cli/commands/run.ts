@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createScheduler, createSearcher } from '../../search/index.js';
-import { loadDefaultSpec, loadSpecFile } from '../../spec/load-spec.js';
+import { loadSpecSchedules } from '../../schedule/trial-schedule.js';
+import { loadDefaultSpec, loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
 import { newSessionName, sessionPaths } from '../../session/layout.js';
 import { acquireLock } from '../../session/lock.js';
 import { SESSION_SCHEMA, type SessionState } from '../../session/state.js';
@@ -10,12 +11,18 @@ import type { Json } from '../../util/json.js';
 import type { CliContext } from '../context.js';
 import { driveSession } from '../drive.js';
 import { trialArgv } from '../trial-argv.js';
-import { loadSpecSchedules } from '../../schedule/trial-schedule.js';
 
-export async function runCommand(opts: { spec: string | null; sessionsRoot: string | null }, ctx: CliContext): Promise<number> {
-  const loaded = opts.spec ? loadSpecFile(opts.spec, ctx.cwd) : loadDefaultSpec(ctx.cwd);
+export interface StartOptions {
+  sessionsRoot: string | null;
+  /** tune train: the schedule file to write completed flags back to. */
+  scheduleWriteBack?: string | null;
+  /** Runs once everything is checked, just before the session is created (tune train's backup). */
+  beforeCreate?: () => void;
+}
+
+/** Creates, locks and drives a new session for a checked spec. Every check happens before any write. */
+export async function startSession(loaded: LoadedSpec, label: string, opts: StartOptions, ctx: CliContext): Promise<number> {
   const { spec, source } = loaded;
-  const label = opts.spec ?? '<built-in default spec>';
   const argv = trialArgv(spec, source.baseDir, label, ctx.env);
   const schedules = loadSpecSchedules(spec, source.baseDir, label);
   const root = opts.sessionsRoot ? resolve(ctx.cwd, opts.sessionsRoot) : resolve(source.baseDir, spec.sessions_root);
@@ -37,17 +44,23 @@ export async function runCommand(opts: { spec: string | null; sessionsRoot: stri
     baseDir: source.baseDir,
     searcher: { type: spec.searcher, state: searcher.getState(), finished: false },
     scheduler: { type: spec.scheduler, state: scheduler.getState() },
+    scheduleWriteBack: opts.scheduleWriteBack ?? null,
     schedules,
     trials: [],
     seq: 0,
   };
-  mkdirSync(root, { recursive: true });
+  opts.beforeCreate?.();
   mkdirSync(join(root, spec.name), { recursive: true });
   mkdirSync(dir);
   const lock = acquireLock(sessionPaths(dir).lock, dir);
   const store = SessionStore.create(dir, state);
   store.append({ type: 'session_started', pid: process.pid });
-  ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trials (${spec.searcher} search, ${spec.concurrency} at a time), ${spec.metric} ${spec.mode}`);
+  ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'} (${spec.searcher} search, ${spec.concurrency} at a time), ${spec.metric} ${spec.mode}`);
   ctx.out(`session: ${dir}`);
   return driveSession(store, lock, argv, ctx);
+}
+
+export async function runCommand(opts: { spec: string | null; sessionsRoot: string | null }, ctx: CliContext): Promise<number> {
+  const loaded = opts.spec ? loadSpecFile(opts.spec, ctx.cwd) : loadDefaultSpec(ctx.cwd);
+  return startSession(loaded, opts.spec ?? '<built-in default spec>', { sessionsRoot: opts.sessionsRoot }, ctx);
 }
