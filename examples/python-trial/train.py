@@ -18,7 +18,7 @@ import tune_trial  # noqa: E402
 DEFAULTS = {"lr": 0.1, "l2": 0.0, "batch_size": 16}
 DATA_SEED = 20240601  # the problem is the same for every trial; TUNE_SEED drives init and data order
 FEATURES, N_TRAIN, N_VAL = 8, 512, 256
-FORMAT, VERSION = "tune-python-logreg", 1
+FORMAT, VERSION = "tune-python-logreg", 2
 
 
 def make_data():
@@ -80,7 +80,7 @@ def evaluate(w, b, data):
 
 def state_to_json(s):
     version, internal, gauss_next = s["rng"].getstate()
-    return {"format": FORMAT, "version": VERSION, "iteration": s["iteration"], "w": s["w"], "b": s["b"],
+    return {"format": FORMAT, "version": VERSION, "iteration": s["iteration"], "w": s["w"], "b": s["b"], "h": s["h"],
             "rng": [version, list(internal), gauss_next], "perm": s["perm"], "cursor": s["cursor"]}
 
 
@@ -92,7 +92,7 @@ def state_from_json(path):
     rng = random.Random()
     version, internal, gauss_next = d["rng"]
     rng.setstate((version, tuple(internal), gauss_next))
-    return {"iteration": d["iteration"], "w": d["w"], "b": d["b"], "rng": rng, "perm": d["perm"], "cursor": d["cursor"]}
+    return {"iteration": d["iteration"], "w": d["w"], "b": d["b"], "h": d["h"], "rng": rng, "perm": d["perm"], "cursor": d["cursor"]}
 
 
 def save_checkpoint(ckpt_dir, s):
@@ -123,12 +123,24 @@ def main():
         rng = random.Random(trial.seed)
         perm = list(range(N_TRAIN))
         rng.shuffle(perm)
-        s = {"iteration": 0, "w": [rng.gauss(0.0, 0.1) for _ in range(FEATURES)], "b": 0.0,
+        s = {"iteration": 0, "w": [rng.gauss(0.0, 0.1) for _ in range(FEATURES)], "b": 0.0, "h": h,
              "rng": rng, "perm": perm, "cursor": 0}
 
+    # Scheduled operations change the hyperparameters in force, which travel in the checkpoint.
+    def apply(op):
+        param = {"change_lr": "lr", "set_lr": "lr", "change_weight_decay": "l2", "set_weight_decay": "l2",
+                 "change_batch_size": "batch_size", "set_batch_size": "batch_size"}.get(op["name"])
+        if param is None:
+            raise ValueError(f"this trial cannot apply {op['name']}")
+        new = s["h"][param] * op["value"] if op["name"].startswith("change_") else op["value"]
+        s["h"][param] = max(1, round(new)) if param == "batch_size" else new
+        print(f"operation at iteration {s['iteration']}: {op['name']} {op['value']} -> {param} {s['h'][param]}", flush=True)
+
+    trial.on_operation(apply)
+    trial.on_reevaluate(lambda: dict(zip(("val_loss", "val_acc"), evaluate(s["w"], s["b"], val))))
     xs, ys = train
-    lr, l2, bs = h["lr"], h["l2"], h["batch_size"]
     while s["iteration"] < trial.max_iters:
+        lr, l2, bs = s["h"]["lr"], s["h"]["l2"], s["h"]["batch_size"]
         steps = min(trial.eval_interval, trial.max_iters - s["iteration"])
         train_loss = 0.0
         for _ in range(steps):

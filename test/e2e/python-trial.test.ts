@@ -27,7 +27,7 @@ const EXAMPLE_SPEC = load(readFileSync(join(EXAMPLE, 'spec.yaml'), 'utf8')) as E
 /** The example spec, copied into a fresh folder: sessions land there, the command names train.py by absolute path. */
 function exampleSpecIn(cwd: string): string {
   assert.deepStrictEqual(EXAMPLE_SPEC.trial.command, ['python3', 'train.py'], 'the example spec runs train.py with python3');
-  const spec: ExampleSpec = { ...EXAMPLE_SPEC, trial: { ...EXAMPLE_SPEC.trial, command: ['python3', join(EXAMPLE, 'train.py')] }, sessions_root: 'sessions' };
+  const spec: ExampleSpec = { ...EXAMPLE_SPEC, trial: { ...EXAMPLE_SPEC.trial, command: ['python3', join(EXAMPLE, 'train.py')], schedule: join(EXAMPLE, 'schedule.yaml') }, sessions_root: 'sessions' };
   return writeSpec(cwd, spec, 'spec.json');
 }
 
@@ -113,6 +113,8 @@ test(`python example: paused by SIGINT at random moments and resumed ends exactl
     const log = readFileSync(join(sessionDir, 'trials', tr.id, 'stdout.log'), 'utf8');
     resumed += (log.match(/^resuming from /gm) ?? []).length;
     const trained = [...log.matchAll(/^iteration (\d+):/gm)].map((x) => Number(x[1]));
+    // The schedule's operations reached the Python trial through its hook, once each in the surviving run.
+    assert.equal((log.match(/^operation at iteration \d+: change_lr 0\.5 -> lr /gm) ?? []).length, 1, `trial ${tr.id}: change_lr applied once`);
     const expected = Array.from({ length: spec.max_iters / spec.eval_interval }, (_, i) => spec.eval_interval * (i + 1));
     assert.deepStrictEqual(trained, expected, `seed ${SEED}: trial ${tr.id} trained ${trained.join(',')}`);
   }

@@ -82,6 +82,19 @@ class Trial:
         self.checkpoint_every = int(os.environ.get("TUNE_CHECKPOINT_EVERY") or "1")
         with open(_need("TUNE_CONFIG"), encoding="utf-8") as f:
             self.config = json.load(f)
+        self._on_operation = None
+        self._on_reevaluate = None
+
+    def on_operation(self, hook):
+        """Registers how this trial applies a scheduled operation: hook({"index", "name", "value"}).
+
+        tune sends the operations of the trial's scaling schedule with its decisions; the hook applies
+        one (multiply the learning rate, grow the model, ...) and raises if it cannot."""
+        self._on_operation = hook
+
+    def on_reevaluate(self, hook):
+        """Registers how this trial evaluates again right after an operation marked reevaluate: hook() -> metrics."""
+        self._on_reevaluate = hook
 
     def _send(self, message):
         data = (json.dumps(message, allow_nan=False) + "\n").encode("utf-8")
@@ -92,21 +105,30 @@ class Trial:
             sys.exit(EXIT_TUNE_GONE)
 
     def report(self, iteration, metrics):
-        """Reports metrics at a validation boundary; returns tune's decision: continue, stop or pause."""
-        clean = {}
-        for name, value in metrics.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"metric {name!r} is {value!r}, but metrics must be numbers")
-            value = int(value) if isinstance(value, numbers.Integral) else float(value)  # numpy scalars too
-            clean[str(name)] = value if math.isfinite(value) else None
-        self._send({"type": "report", "iteration": _iteration(iteration), "metrics": clean})
-        line = sys.stdin.readline()
-        if not line:  # stdin closed: tune is gone
-            sys.exit(EXIT_TUNE_GONE)
-        decision = json.loads(line).get("decision")
-        if decision not in DECISIONS:
-            raise RuntimeError(f"unexpected decision from tune: {line.strip()}")
-        return decision
+        """Reports metrics at a validation boundary; returns tune's decision: continue, stop or pause.
+
+        Scheduled operations that come with the decision are applied through the on_operation hook first;
+        when tune asks for a reevaluation, the trial evaluates (on_reevaluate) and reports again, and the
+        decision to that report is the one returned."""
+        while True:
+            self._send({"type": "report", "iteration": _iteration(iteration), "metrics": _clean(metrics)})
+            line = sys.stdin.readline()
+            if not line:  # stdin closed: tune is gone
+                sys.exit(EXIT_TUNE_GONE)
+            message = json.loads(line)
+            decision = message.get("decision")
+            if decision not in DECISIONS:
+                raise RuntimeError(f"unexpected decision from tune: {line.strip()}")
+            for op in message.get("operations", []):
+                if self._on_operation is None:
+                    raise RuntimeError(f"tune sent the scheduled operation {op['name']}, but this trial has no on_operation hook")
+                self._on_operation(op)
+                self._send({"type": "schedule", "iteration": iteration, "index": op["index"], "name": op["name"]})
+            if not message.get("reevaluate"):
+                return decision
+            if self._on_reevaluate is None:
+                raise RuntimeError("tune asked for a reevaluation, but this trial has no on_reevaluate hook")
+            metrics = self._on_reevaluate()
 
     def pause_requested(self):
         """True while tune asks every trial to pause (checked at each validation boundary)."""
@@ -130,6 +152,16 @@ class Trial:
         """Call when training ends (max_iters reached, or the decision was stop): tells tune and exits 0."""
         self._send({"type": "done", "iteration": _iteration(iteration)})
         sys.exit(0)
+
+
+def _clean(metrics):
+    clean = {}
+    for name, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"metric {name!r} is {value!r}, but metrics must be numbers")
+        value = int(value) if isinstance(value, numbers.Integral) else float(value)  # numpy scalars too
+        clean[str(name)] = value if math.isfinite(value) else None
+    return clean
 
 
 def _iteration(iteration):
