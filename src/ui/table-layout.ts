@@ -62,22 +62,28 @@ export function layoutColumns(rows: readonly TrialRow[], params: readonly string
     { key: 'best', title: 'best', width: w('best', 'best'), align: 'right' },
   ];
   const gap = 2;
-  let used = [...fixedHead, ...fixedTail].reduce((a, c) => a + c.width + gap, 2);
-  // The schedule's progress comes before the hyperparameters when room is short: it changes, they do not.
-  const scheduleWidth = rows.some((r) => r.schedule) ? Math.min(w('schedule', 'schedule'), 48, Math.max(0, width - used - gap)) : 0;
-  if (scheduleWidth >= 12) {
-    fixedTail.push({ key: 'schedule', title: 'schedule', width: scheduleWidth, align: 'left' });
-    used += scheduleWidth + gap;
-  }
+  const used = [...fixedHead, ...fixedTail].reduce((a, c) => a + c.width + gap, 2);
+  // The schedule's progress shares the room with the hyperparameters: it gets a readable minimum first,
+  // the hyperparameters what is left, and the schedule then grows into whatever remains.
+  const hasSchedule = rows.some((r) => r.schedule);
+  const scheduleFull = hasSchedule ? Math.min(w('schedule', 'schedule'), 48) : 0;
+  const scheduleMin = hasSchedule ? Math.min(scheduleFull, 18) : 0;
   const widths = params.map((p) => w(`p:${p}`, p) + gap);
-  const allFit = widths.reduce((a, x) => a + x, 0) <= width - used;
+  const total = widths.reduce((a, x) => a + x, 0);
+  const reserve = scheduleMin > 0 ? scheduleMin + gap : 0;
+  const allFit = total <= width - used - reserve;
   // When some must go, keep room for the "+N params" note in the header.
-  let room = width - used - (allFit ? 0 : `  +${params.length} params`.length);
+  let room = width - used - reserve - (allFit ? 0 : `  +${params.length} params`.length);
   const paramCols: Column[] = [];
   for (let i = 0; i < params.length; i++) {
     if (widths[i] > room) break;
     paramCols.push({ key: `p:${params[i]}`, title: params[i], width: widths[i] - gap, align: 'right' });
     room -= widths[i];
+  }
+  if (hasSchedule) {
+    const left = width - used - paramCols.reduce((a, c) => a + c.width + gap, 0) - (paramCols.length < params.length ? `  +${params.length} params`.length : 0) - gap;
+    const sw = Math.min(scheduleFull, left);
+    if (sw >= 12) fixedTail.push({ key: 'schedule', title: 'schedule', width: sw, align: 'left' });
   }
   return { columns: [...fixedHead, ...paramCols, ...fixedTail], hidden: params.length - paramCols.length };
 }

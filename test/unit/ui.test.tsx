@@ -162,8 +162,9 @@ test('the schedule column and the detail view show where a trial is in its scali
   const s = snap([row('0001', { schedule })]);
   const table = render(<TrialTable snapshot={s} rows={s.trials} selectedId={null} width={100} height={10} />).lastFrame() ?? '';
   assert.match(table, /best\s+schedule/);
-  // At 100 columns the progress comes before the hyperparameters, cut to the room left.
-  assert.match(table, /0\.45\s+1\/2 · next change_lr at loss < 0\.1/);
+  // At 100 columns the hyperparameters still fit, and the progress is cut to the room left.
+  assert.match(table, /trial\s+status\s+lr\s+hidden\s+iterations/);
+  assert.match(table, /0\.45\s+1\/2 · next change_l/);
   for (const line of table.split('\n')) assert.ok(line.length <= 100, line);
   const detail = render(<TrialDetail snapshot={s} trial={s.trials[0]} logTail={[]} width={120} height={40} />).lastFrame() ?? '';
   assert.match(detail, /schedule 1\/2 · next change_lr/);
