@@ -62,3 +62,47 @@ test('an operation fires exactly once in the surviving run when its trial is SIG
   const copy = readFileSync(join(after.dir, 'trials', '0000', 'schedule.yaml'), 'utf8');
   assert.match(copy, /name: change_lr\n\s+value: 0\.5\n\s+trigger_loss: 1\n\s+desc: halve\n\s+completed: true/);
 });
+
+test('the schedule is part of the search: a choice of files and a searched trigger_loss, each trial with its own copy', async () => {
+  const cwd = tmpDir();
+  writeFileSync(join(cwd, 'a.yaml'), '- {name: change_lr, value: 0.5, trigger_loss: 5}\n');
+  writeFileSync(join(cwd, 'b.json'), '[{"name": "set_lr", "value": 0.001, "trigger_loss": 5}, {"name": "change_lr", "value": 2, "max_wait_iters": 20}]\n');
+  writeSpec(cwd, {
+    name: 'searched',
+    trial: { command: [process.execPath, FIXTURE] },
+    search_space: {
+      schedule: { type: 'grid', values: ['a.yaml', 'b.json'] },
+      'schedule.0.trigger_loss': { type: 'grid', values: [5, 1e-12] },
+    },
+    searcher: 'grid',
+    max_iters: 60,
+    eval_interval: 10,
+    concurrency: 2,
+  });
+  const r = await runTune(['spec.yaml'], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const dir = onlySession(cwd, 'searched');
+  const doc = await resultsJson(dir, cwd);
+  assert.deepEqual(doc.trials.map((t) => [t.config.schedule, t.config['schedule.0.trigger_loss']]), [['a.yaml', 5], ['a.yaml', 1e-12], ['b.json', 5], ['b.json', 1e-12]]);
+  // The loss is below 5 at the first boundary, never below 1e-12. In b.json the second operation waits
+  // for the first: operations fire in order, so with trigger 1e-12 neither fires.
+  const lr = doc.trials.map((t) => t.last?.lr);
+  assert.deepEqual(lr, [0.025, 0.05, 0.002, 0.05]);
+  // Each trial's copy has the searched value written in and keeps its own format.
+  assert.match(readFileSync(join(dir, 'trials', '0001', 'schedule.yaml'), 'utf8'), /trigger_loss: 1\.?e-12\n\s+completed: false/);
+  const b = JSON.parse(readFileSync(join(dir, 'trials', '0002', 'schedule.json'), 'utf8')) as { completed: boolean }[];
+  assert.deepEqual(b.map((o) => o.completed), [true, true]);
+});
+
+test('every example schedule in schedules/ is valid and runs with the built-in trial', async () => {
+  const files = readdirSync(join(ROOT, 'schedules')).map((f) => join(ROOT, 'schedules', f));
+  assert.ok(files.length >= 2);
+  const v = await runTune(['schedule', 'validate', ...files], tmpDir());
+  assert.equal(v.code, 0, v.stderr);
+  for (const f of files) {
+    const cwd = tmpDir();
+    const r = await runTune(['train', '--schedule', f, '--no-backup'], cwd);
+    assert.equal(r.code, 0, `${f}: ${r.stderr}`);
+    assert.match(r.stdout, /Session completed/);
+  }
+});
