@@ -4,7 +4,7 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
-  | { kind: 'resume'; dir: string }
+  | { kind: 'resume'; dir: string; numTrials: number | null }
   | { kind: 'results'; dir: string; json: boolean }
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
   | { kind: 'schedule-validate'; files: string[] }
@@ -13,7 +13,9 @@ export type Command =
 
 export const USAGE = `Usage:
   tune [run] [SPEC] [--sessions-root DIR]   start a search (no SPEC: the built-in default search)
-  tune --resume-session DIR                 continue a paused or interrupted session exactly
+  tune --resume-session DIR [--num-trials N]
+                                            continue a paused or interrupted session exactly (with
+                                            --num-trials: a larger budget, also for a completed one)
   tune results DIR [--json]                 the trial table and the best trial of a session
   tune train [SPEC] [--schedule FILE] [--init-from scratch|resume] [--set KEY=VALUE]... [--no-backup]
                                             one training run (no search) that follows FILE and writes
@@ -62,7 +64,7 @@ function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<st
   return { positional, flags };
 }
 
-const ALL_VALUED = new Set(['--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir']);
+const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir']);
 const ALL_BARE = new Set(['--json', '--no-backup']);
 
 function only(p: Parsed, allowed: string[], context: string): void {
@@ -101,10 +103,12 @@ export function parseArgs(argv: string[]): Command {
 
   const resume = one(p, '--resume-session');
   if (resume !== null) {
-    only(p, ['--resume-session'], 'resume');
+    only(p, ['--resume-session', '--num-trials'], 'resume');
     if (p.positional.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${p.positional.join(' ')}; the session holds its own spec`);
     if (resume === '') throw new BadInputError('--resume-session needs the session directory printed when the session paused');
-    return { kind: 'resume', dir: resume };
+    const n = one(p, '--num-trials');
+    if (n !== null && !/^\d+$/.test(n)) throw new BadInputError(`--num-trials is ${JSON.stringify(n)}, but must be a whole number`);
+    return { kind: 'resume', dir: resume, numTrials: n === null ? null : Number(n) };
   }
   if (first === 'results') {
     only(p, ['--json'], 'results');

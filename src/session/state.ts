@@ -78,6 +78,7 @@ export type EventBody =
   | { type: 'trial_completed'; id: string; iteration: number }
   | { type: 'trial_stopped'; id: string; iteration: number }
   | { type: 'trial_failed'; id: string; error: string; final: boolean }
+  | { type: 'budget_changed'; num_trials: number }
   | { type: 'pause_requested'; reason: string }
   | { type: 'session_paused' }
   | { type: 'session_finished'; status: 'completed' | 'failed' };
@@ -169,6 +170,10 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       t.pid = null;
       break;
     }
+    case 'budget_changed':
+      state.spec.num_trials = ev.num_trials;
+      if (ev.num_trials > state.trials.length) state.searcher.finished = false;
+      break;
     case 'pause_requested':
       break;
     case 'session_paused':

@@ -112,3 +112,24 @@ test(`concurrency 3 paused and resumed: every trial completes and no iteration r
   }
   assert.deepStrictEqual(comparable(doc).trials.slice(0, 4), comparable(reference.doc).trials);
 });
+
+test('a larger budget on resume: a completed 2-trial session grown to 4 equals a 4-trial run (N = K + (N - K))', async () => {
+  const cwd = tmpDir();
+  const file = writeSpec(cwd, { ...spec(2, 2), max_iters: 100 });
+  assert.equal((await runTune([file], cwd)).code, 0);
+  const dir = join(cwd, 'sessions', 'exact', readdirSync(join(cwd, 'sessions', 'exact'))[0]);
+  const tooFew = await runTune(['--resume-session', dir, '--num-trials', '1'], cwd);
+  assert.equal(tooFew.code, 2);
+  assert.match(tooFew.stderr, /--num-trials is 1, but .* already has 2 trials; give at least 2/);
+  const grown = await runTune(['--resume-session', dir, '--num-trials', '4'], cwd);
+  assert.equal(grown.code, 0, grown.stderr);
+  assert.match(grown.stdout, /note: num_trials 2 -> 4/);
+  const doc = await resultsJson(dir, cwd);
+  assert.equal(doc.trials.length, 4);
+
+  const cwd2 = tmpDir();
+  const file2 = writeSpec(cwd2, { ...spec(2, 4), max_iters: 100 });
+  assert.equal((await runTune([file2], cwd2)).code, 0);
+  const dir2 = join(cwd2, 'sessions', 'exact', readdirSync(join(cwd2, 'sessions', 'exact'))[0]);
+  assert.deepStrictEqual(comparable(doc), comparable(await resultsJson(dir2, cwd2)));
+});

@@ -11,6 +11,7 @@ import type { CliContext } from '../context.js';
 import { driveSession } from '../drive.js';
 import { resultsTable } from '../results-view.js';
 import { trialArgv } from '../trial-argv.js';
+import { gridSize } from '../../search/space.js';
 
 /** Every checkpoint a resume will start from must be there and match the checksum recorded when it was made. */
 function verifyCheckpoints(state: SessionState, dir: string): void {
@@ -43,10 +44,26 @@ function killStray(pid: number | null, trialDir: string): boolean {
   return true;
 }
 
-export async function resumeCommand(opts: { dir: string }, ctx: CliContext): Promise<number> {
+/** Why `--num-trials n` cannot apply to this session, or null (LESSONS: resume with a bigger budget). */
+function budgetProblem(state: SessionState, dir: string, n: number): string | null {
+  if (n < 1) return `--num-trials is ${n}, but must be at least 1`;
+  if (n < state.trials.length) return `--num-trials is ${n}, but ${dir} already has ${state.trials.length} trials; give at least ${state.trials.length}`;
+  if (state.spec.searcher === 'grid') {
+    const size = gridSize(state.spec.search_space);
+    if (n > size) return `--num-trials is ${n}, but the session's grid has only ${size} points`;
+  }
+  return null;
+}
+
+export async function resumeCommand(opts: { dir: string; numTrials: number | null }, ctx: CliContext): Promise<number> {
   const dir = resolve(ctx.cwd, opts.dir);
   const before = loadSessionState(dir);
-  if (before.status === 'completed' || before.status === 'failed') {
+  const grow = opts.numTrials !== null && opts.numTrials !== before.spec.num_trials;
+  if (opts.numTrials !== null) {
+    const problem = budgetProblem(before, dir, opts.numTrials);
+    if (problem) throw new BadInputError(problem);
+  }
+  if ((before.status === 'completed' || before.status === 'failed') && !(grow && (opts.numTrials as number) > before.trials.length)) {
     ctx.out(`Session ${before.id} is already ${before.status}; nothing to resume.`);
     ctx.out(resultsTable(before));
     return 0;
@@ -71,6 +88,10 @@ export async function resumeCommand(opts: { dir: string }, ctx: CliContext): Pro
     store.append({ type: 'trial_interrupted', id: t.id });
   }
   try { unlinkSync(sessionPaths(dir).pauseSignal); } catch { /* none left */ }
+  if (grow) {
+    notes.push(`num_trials ${store.state.spec.num_trials} -> ${opts.numTrials}`);
+    store.append({ type: 'budget_changed', num_trials: opts.numTrials as number });
+  }
   store.append({ type: 'session_resumed', pid: process.pid, ...(notes.length ? { note: notes.join('; ') } : {}) });
   const s = store.state;
   const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending');
