@@ -10,6 +10,7 @@ import { displayPath, resumeCommand, shellQuote } from '../../src/session/resume
 import { SESSION_SCHEMA, type SessionState } from '../../src/session/state.js';
 import { loadSessionState, SessionStore } from '../../src/session/store.js';
 import { validateSpec } from '../../src/spec/validate.js';
+import { load } from 'js-yaml';
 
 /** A real random-searcher state, as the session stores it after `suggested` proposals. */
 function searcherState(suggested: number) {
@@ -98,4 +99,17 @@ test('resume command: relative path, quoting, and the name tune was started by',
   writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
   assert.equal(resumeCommand(dir, join(dir, 'sessions', 'a b'), bin, dir), `tune --resume-session 'sessions/a b'`);
   assert.equal(resumeCommand(dir, join(dir, 's'), bin, '/nowhere'), './tune --resume-session s');
+});
+
+test('session.summary.yaml is valid YAML with one line per trial', () => {
+  const { dir, store } = newStore();
+  store.append({ type: 'trial_created', id: '0000', index: 0, config: { lr: 0.5, name: 'a: b' }, seed: 9, searcher: searcherState(1) });
+  store.append({ type: 'report', id: '0000', iteration: 10, metrics: { val_loss: 0.25, bad: null }, decision: 'continue' });
+  store.snapshot();
+  const text = readFileSync(join(dir, 'session.summary.yaml'), 'utf8');
+  const doc = load(text) as { status: string; trials: { id: string; config: Record<string, unknown>; last: Record<string, unknown> }[] };
+  assert.equal(doc.status, 'running');
+  assert.deepEqual(doc.trials[0].config, { lr: 0.5, name: 'a: b' });
+  assert.deepEqual(doc.trials[0].last, { val_loss: 0.25, bad: null });
+  assert.equal(text.split('\n').filter((l) => l.startsWith('  - {')).length, 1);
 });
