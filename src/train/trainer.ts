@@ -1,0 +1,264 @@
+/**
+ * The built-in trainer a worker drives: create or restore, train some optimizer steps, evaluate, apply
+ * schedule operations (hyperparameters and growth), save. Every random number comes from one Rng (init,
+ * data order, augmentation, growth), saved with everything else, so a restored trainer continues bit for
+ * bit. Evaluation uses no randomness.
+ */
+import { Rng } from '../search/rng.js';
+import { operationSpec } from '../schedule/operations.js';
+import type { Json } from '../util/json.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { DataOrder } from './data-order.js';
+import { GraphCache } from './graph-cache.js';
+import { applyHyperOperation, DEFAULT_HYPER, resolveHyper, stepLr, type Hyperparameters } from './hyper.js';
+import { accumulateMetrics, emptySums } from './metrics.js';
+import type { GptSizes } from './models/gpt.js';
+import type { MlpSizes } from './models/mlp.js';
+import type { BatchFeeds, ParamSpec } from './models/types.js';
+import type { Feed } from './onnx/index.js';
+import { optimizerScalars, STATE_SLOTS } from './optimizer.js';
+import { growParams, growState, initParams, numel, zeroState, type Tensors } from './params.js';
+import { packScalars, SCALARS_INPUT } from './scalars.js';
+import { buildEvalGraph, buildStepGraph, LOGITS, LOSS, slot, type StepVariant } from './step-graph.js';
+import { decodeState, encodeState, type TrainerState } from './trainer-state.js';
+import { mnistTask } from './tasks/mnist.js';
+import { namesTask } from './tasks/names.js';
+import type { Task } from './tasks/types.js';
+
+export type ModelKind = 'mlp' | 'gpt';
+export type ModelSizes = MlpSizes | GptSizes;
+
+export type TrainerConfig = { readonly hyper?: Partial<Hyperparameters>; readonly seed: number } & (
+  | { readonly kind: 'mlp'; readonly sizes?: Partial<MlpSizes> }
+  | { readonly kind: 'gpt'; readonly sizes?: Partial<GptSizes> }
+);
+
+export interface Evaluation {
+  readonly val_loss: number;
+  /** Classification only (mlp). */
+  readonly val_acc?: number;
+}
+
+export interface Operation {
+  readonly name: string;
+  readonly value: number;
+}
+
+const DEFAULT_BLOCK = 16;
+
+function taskFor(kind: ModelKind, sizes: Partial<ModelSizes>): Task<ModelSizes> {
+  // A Task<MlpSizes> is used only with the sizes it made itself; the union type just lets one class hold either.
+  if (kind === 'mlp') return mnistTask() as Task<ModelSizes>;
+  return namesTask((sizes as Partial<GptSizes>).block ?? DEFAULT_BLOCK) as Task<ModelSizes>;
+}
+
+export class Trainer {
+  private specs: ParamSpec[];
+  /** Parameters (`p/NAME`), optimizer state (`m/NAME`, `v/NAME`) and the current batch, by feed name. */
+  private readonly feeds: Record<string, Feed> = {};
+  private readonly graphs = new GraphCache();
+  private readonly batchBuffers = new Map<number, BatchFeeds>();
+
+  private constructor(
+    readonly kind: ModelKind,
+    private readonly task: Task<ModelSizes>,
+    private currentSizes: ModelSizes,
+    private currentHyper: Hyperparameters,
+    private readonly rng: Rng,
+    private readonly order: DataOrder,
+    private step: number,
+    params: Tensors,
+    state: ReadonlyMap<string, Tensors>,
+  ) {
+    this.specs = task.model.params(currentSizes);
+    this.storeTensors(params, state);
+  }
+
+  /** A fresh trainer: parameters drawn from `seed`, then the first epoch's order from the same stream. */
+  static create(config: TrainerConfig): Trainer {
+    const task = taskFor(config.kind, config.sizes ?? {});
+    const sizes = task.model.sizes(task.fixSizes(config.sizes ?? {}));
+    const hyper = resolveHyper(DEFAULT_HYPER[config.kind], config.hyper ?? {});
+    const rng = new Rng(config.seed);
+    const specs = task.model.params(sizes);
+    const params = initParams(specs, rng);
+    const order = DataOrder.fresh(task.trainSize, rng);
+    const state = new Map(STATE_SLOTS[hyper.optimizer].map((k) => [k, zeroState(specs)]));
+    return new Trainer(config.kind, task, sizes, hyper, rng, order, 0, params, state);
+  }
+
+  /** The trainer saved at `path`, and the caller's JSON saved with it. */
+  static restore(path: string): { trainer: Trainer; extra: Json } {
+    const { state, tensors } = loadCheckpoint(path);
+    const s = decodeState(path, state);
+    const task = taskFor(s.kind, s.sizes);
+    const sizes = task.model.sizes(task.fixSizes(s.sizes));
+    const hyper = resolveHyper(DEFAULT_HYPER[s.kind], s.hyper);
+    const specs = task.model.params(sizes);
+    const take = (kind: string): Tensors =>
+      new Map(specs.map((spec) => {
+        const t = tensors[slot(kind, spec.name)];
+        const n = numel(spec.shape);
+        if (!(t instanceof Float32Array) || t.length !== n) throw new Error(`${path}: tensor ${slot(kind, spec.name)} is missing or not ${n} float32 values`);
+        return [spec.name, t];
+      }));
+    const perm = tensors['data/perm'];
+    if (!(perm instanceof Int32Array) || perm.length !== task.trainSize) throw new Error(`${path}: the data order is missing or has the wrong length`);
+    const order = new DataOrder(new Uint32Array(perm.buffer, perm.byteOffset, perm.length), s.cursor, s.epoch);
+    const opt = new Map(STATE_SLOTS[hyper.optimizer].map((k) => [k, take(k)]));
+    const trainer = new Trainer(s.kind, task, sizes, hyper, new Rng(s.rng), order, s.iteration, take('p'), opt);
+    return { trainer, extra: s.extra };
+  }
+
+  /** Optimizer steps taken so far. */
+  get iteration(): number {
+    return this.step;
+  }
+
+  get epoch(): number {
+    return this.order.epoch;
+  }
+
+  get sizes(): Readonly<ModelSizes> {
+    return this.currentSizes;
+  }
+
+  get hyper(): Readonly<Hyperparameters> {
+    return this.currentHyper;
+  }
+
+  /** The live parameter buffers by name (read them, do not write them). */
+  parameters(): ReadonlyMap<string, Float32Array> {
+    return this.collect('p');
+  }
+
+  /** Each parameter's shape, in the model's order. */
+  parameterShapes(): ReadonlyMap<string, readonly number[]> {
+    return new Map(this.specs.map((s) => [s.name, s.shape]));
+  }
+
+  /** The live optimizer state of one slot ('m' for SGD; 'm' and 'v' for AdamW). */
+  optimizerState(kind: string): ReadonlyMap<string, Float32Array> {
+    return this.collect(kind);
+  }
+
+  /** Runs `n` optimizer steps (each of grad_accum micro-batches); returns their mean training loss. */
+  async trainSteps(n: number): Promise<number> {
+    await this.graphs.releaseRetired();
+    let total = 0;
+    for (let i = 0; i < n; i++) total += await this.trainStep();
+    return n > 0 ? total / n : NaN;
+  }
+
+  private async trainStep(): Promise<number> {
+    const h = this.currentHyper;
+    const k = h.grad_accum;
+    const t = this.step + 1;
+    const values = { ...optimizerScalars(h.optimizer, h, stepLr(h, t), t), inv_k: 1 / k, clip: h.clip };
+    let loss = 0;
+    for (let j = 0; j < k; j++) {
+      const variant: StepVariant = { batch: h.batch_size, optimizer: h.optimizer, clip: h.clip > 0, gradIn: j > 0, update: j === k - 1 };
+      const { runner, scalarNames } = await this.graphs.get(JSON.stringify(variant), () =>
+        buildStepGraph(this.task.model, this.currentSizes, variant),
+      );
+      const batch = this.batchFeeds(h.batch_size);
+      this.task.fillTrain(this.order.next(h.batch_size, this.rng), batch, this.rng, h.augment);
+      Object.assign(this.feeds, batch);
+      if (variant.update) this.feeds[SCALARS_INPUT] = packScalars(scalarNames, values);
+      const out = await runner.run(this.feeds);
+      loss += out[LOSS][0] as number;
+      // Every other output is the next value of an input: `p'/w` becomes `p/w`. The buffer is handed over as is.
+      for (const name of runner.outputNames) if (name !== LOSS) this.feeds[name.replace("'", '')] = out[name];
+    }
+    this.step = t;
+    return loss / k;
+  }
+
+  /** Validation loss (and accuracy for the classifier) over the whole validation set; deterministic. */
+  async evaluate(): Promise<Evaluation> {
+    await this.graphs.releaseRetired();
+    const { model, evalBatch, valSize, reportsAccuracy } = this.task;
+    const { runner } = await this.graphs.get('eval', () => ({ graph: buildEvalGraph(model, this.currentSizes, evalBatch), scalarNames: [] }));
+    // Own buffers: evaluation must not disturb the training batch or its size.
+    const batch = this.task.allocate(this.currentSizes, evalBatch);
+    const feeds: Record<string, Feed> = { ...this.feeds, ...batch };
+    const sums = emptySums();
+    for (let start = 0; start < valSize; start += evalBatch) {
+      const weights = this.task.fillVal(start, Math.min(evalBatch, valSize - start), batch);
+      const logits = (await runner.run(feeds))[LOGITS] as Float32Array;
+      accumulateMetrics(sums, logits, logits.length / weights.length, batch.y as BigInt64Array, weights);
+    }
+    const val_loss = sums.loss / sums.count;
+    return reportsAccuracy ? { val_loss, val_acc: sums.correct / sums.count } : { val_loss };
+  }
+
+  /**
+   * Applies a schedule operation: change_* / set_* of a hyperparameter, or a growth operation
+   * (stack_layers, widen_mlp) that keeps the function and rebuilds the graphs on next use. Synchronous, so
+   * it fits a worker's operation hook. Throws, naming the problem, on anything it cannot do.
+   */
+  applyOperation(op: Operation): void {
+    const spec = operationSpec(op.name);
+    if (spec?.kind !== 'model') {
+      this.currentHyper = applyHyperOperation(this.currentHyper, op.name, op.value);
+      return;
+    }
+    if (!Number.isInteger(op.value) || op.value < 1) throw new Error(`operation ${op.name}: value ${op.value} must be a whole number >= 1`);
+    if (op.name !== 'stack_layers' && op.name !== 'widen_mlp') throw new Error(`the ${this.kind} trainer cannot apply ${op.name}`);
+    const sizes = this.task.model.sizes(this.task.model.grow(this.currentSizes, op.name, op.value));
+    const specs = this.task.model.params(sizes);
+    const params = growParams(this.collect('p'), this.specs, specs, this.rng);
+    const state = new Map(STATE_SLOTS[this.currentHyper.optimizer].map((k) => [k, growState(this.collect(k), this.specs, specs)]));
+    for (const key of Object.keys(this.feeds)) delete this.feeds[key];
+    this.currentSizes = sizes;
+    this.specs = specs;
+    this.storeTensors(params, state);
+    this.graphs.invalidate();
+  }
+
+  /** Writes everything needed to continue bit for bit, plus the caller's `extra` JSON, atomically. */
+  save(path: string, extra: Json = null): void {
+    const state: TrainerState = {
+      kind: this.kind,
+      sizes: this.currentSizes,
+      hyper: this.currentHyper,
+      iteration: this.step,
+      rng: this.rng.getState(),
+      cursor: this.order.cursor,
+      epoch: this.order.epoch,
+      extra,
+    };
+    const tensors: Record<string, Float32Array | Int32Array> = {};
+    for (const kind of ['p', ...STATE_SLOTS[this.currentHyper.optimizer]]) {
+      for (const [name, t] of this.collect(kind)) tensors[slot(kind, name)] = t;
+    }
+    const perm = this.order.perm;
+    tensors['data/perm'] = new Int32Array(perm.buffer, perm.byteOffset, perm.length); // indices < 2^31
+    saveCheckpoint(path, encodeState(state), tensors);
+  }
+
+  /** Frees the ONNX Runtime sessions. */
+  async release(): Promise<void> {
+    await this.graphs.releaseAll();
+  }
+
+  private batchFeeds(batch: number): BatchFeeds {
+    let b = this.batchBuffers.get(batch);
+    if (!b) {
+      b = this.task.allocate(this.currentSizes, batch);
+      this.batchBuffers.set(batch, b);
+    }
+    return b;
+  }
+
+  private collect(kind: string): Map<string, Float32Array> {
+    // Parameters and state are float32 by construction; the feed record is typed for every dtype.
+    return new Map(this.specs.map((s) => [s.name, this.feeds[slot(kind, s.name)] as Float32Array]));
+  }
+
+  private storeTensors(params: Tensors, state: ReadonlyMap<string, Tensors>): void {
+    for (const [name, t] of params) this.feeds[slot('p', name)] = t;
+    for (const [kind, tensors] of state) for (const [name, t] of tensors) this.feeds[slot(kind, name)] = t;
+    this.batchBuffers.clear();
+  }
+}
