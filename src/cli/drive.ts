@@ -57,7 +57,12 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
       quit(by);
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => interrupt(signal);
+  let finishing = false;
+  // A signal that lands while the session is being closed must not kill the process half-way: the
+  // handlers stay until the process exits, and ignore what comes after the run has ended.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!finishing) interrupt(signal);
+  };
   if (ctx.handleSignals) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -92,10 +97,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
   try {
     outcome = await orchestrator.run();
   } finally {
-    if (ctx.handleSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    finishing = true;
     view?.stop();
     await ui?.close();
     stopKeys?.();

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { BadInputError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
 
-export const MLP_WORKER = fileURLToPath(new URL('../trial/mlp-worker.js', import.meta.url));
+const SPIRALS_WORKER = fileURLToPath(new URL('../trial/spirals-worker.js', import.meta.url));
+const TRAINER_WORKER = fileURLToPath(new URL('../trial/trainer-worker.js', import.meta.url));
 
 function onPath(program: string, pathEnv: string | undefined): boolean {
   for (const dir of (pathEnv ?? '').split(delimiter)) {
@@ -22,7 +23,9 @@ function onPath(program: string, pathEnv: string | undefined): boolean {
  * path (DESIGN §7), looked up on the PATH otherwise; a program that is not there is bad input, said now.
  */
 export function trialArgv(spec: Spec, baseDir: string, specLabel: string, env: NodeJS.ProcessEnv): string[] {
-  if ('builtin' in spec.trial) return [process.execPath, MLP_WORKER];
+  if ('builtin' in spec.trial) {
+    return spec.trial.builtin === 'spirals-mlp' ? [process.execPath, SPIRALS_WORKER] : [process.execPath, TRAINER_WORKER, spec.trial.builtin];
+  }
   const [program, ...args] = spec.trial.command;
   if (program.includes('/')) {
     const abs = resolve(baseDir, program);

@@ -42,11 +42,11 @@ export function loadSpecSchedules(spec: Spec, baseDir: string, specLabel: string
       else throw err;
     }
   }
-  if ('builtin' in spec.trial) {
+  if ('builtin' in spec.trial && spec.trial.builtin === 'spirals-mlp') {
     // The built-in MLP's layers are not residual: it can widen, but not stack, without changing the function.
     for (const sf of loaded) {
       sf.ops.forEach((op, i) => {
-        if (op.name === 'stack_layers') problems.push(`${sf.file}: operation ${i} (stack_layers): the built-in mlp trial cannot stack layers function-preservingly; use widen_mlp, or a trial that supports it`);
+        if (op.name === 'stack_layers') problems.push(`${sf.file}: operation ${i} (stack_layers): the built-in spirals-mlp trial cannot stack layers function-preservingly (its layers are not residual); use widen_mlp, or the mnist-mlp or names-gpt trial`);
       });
     }
   }

@@ -1,7 +1,7 @@
 import type { SearchSpace, ParamValue } from '../search/space.js';
 
 /** How a trial is run: the built-in worker, or any program that speaks the trial protocol (DESIGN §4). */
-export type TrialSpec = ({ builtin: 'mlp' } | { command: string[] }) & TrialCommon;
+export type TrialSpec = ({ builtin: 'mnist-mlp' | 'names-gpt' | 'spirals-mlp' } | { command: string[] }) & TrialCommon;
 
 export interface TrialCommon {
   params: Record<string, ParamValue>;

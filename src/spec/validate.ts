@@ -11,7 +11,9 @@ const TOP_KEYS = [
 const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every', 'schedule', 'init_from', 'schedule_metric'];
 /** Search-space keys that change one field of one operation of the trial's schedule: schedule.<index>.<field>. */
 export const SCHEDULE_FIELD_KEY = /^schedule\.(\d+)\.(value|trigger_loss|max_wait_iters)$/;
-const BUILTINS = ['mlp'];
+/** The built-in trials: a pure-TypeScript MLP on generated spirals, and the ONNX trainer's two models. */
+export const BUILTINS = ['mnist-mlp', 'names-gpt', 'spirals-mlp'] as const;
+export type Builtin = (typeof BUILTINS)[number];
 const DIST_KEYS: Record<Distribution['type'], string[]> = {
   uniform: ['type', 'low', 'high'],
   loguniform: ['type', 'low', 'high'],
@@ -189,10 +191,10 @@ function checkScheduleDimension(p: Problems, key: string, d: Distribution, trial
 }
 
 function checkTrial(p: Problems, raw: unknown): TrialSpec {
-  const fallback: TrialSpec = { builtin: 'mlp', params: {}, checkpoint_every: 1, schedule: null, init_from: 'scratch', schedule_metric: 'val_loss' };
+  const fallback: TrialSpec = { builtin: 'mnist-mlp', params: {}, checkpoint_every: 1, schedule: null, init_from: 'scratch', schedule_metric: 'val_loss' };
   if (raw === undefined || raw === null) return fallback;
   if (!isPlainObject(raw)) {
-    p.add('trial', `is ${show(raw)}, but must be a mapping with either builtin: mlp or command: [program, args...]`);
+    p.add('trial', `is ${show(raw)}, but must be a mapping with either builtin: mnist-mlp (or names-gpt, spirals-mlp) or command: [program, args...]`);
     return fallback;
   }
   checkKeys(p, raw, TRIAL_KEYS, 'trial');
@@ -226,7 +228,7 @@ function checkTrial(p: Problems, raw: unknown): TrialSpec {
     }
     return { command: list as string[], ...common };
   }
-  const builtin = stringField(p, raw, 'builtin', 'trial.builtin', 'mlp', BUILTINS as 'mlp'[]);
+  const builtin = stringField<Builtin>(p, raw, 'builtin', 'trial.builtin', 'mnist-mlp', BUILTINS);
   return { builtin, ...common };
 }
 

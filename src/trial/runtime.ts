@@ -25,7 +25,7 @@ export class TrialRuntime {
   private waiting: ((line: string | null) => void) | null = null;
   private stdinClosed = false;
   private operationHook: ((op: OperationMessage) => void) | null = null;
-  private reevaluateHook: (() => Record<string, number>) | null = null;
+  private reevaluateHook: (() => Record<string, number> | Promise<Record<string, number>>) | null = null;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     const need = (k: string): string => {
@@ -91,7 +91,7 @@ export class TrialRuntime {
   }
 
   /** How the trial evaluates again right after an operation marked `reevaluate`. */
-  onReevaluate(hook: () => Record<string, number>): void {
+  onReevaluate(hook: () => Record<string, number> | Promise<Record<string, number>>): void {
     this.reevaluateHook = hook;
   }
 
@@ -118,7 +118,7 @@ export class TrialRuntime {
       }
       if (!msg.reevaluate) return msg.decision;
       if (!this.reevaluateHook) throw new Error('tune asked for a reevaluation, but this trial has no onReevaluate hook');
-      current = this.reevaluateHook();
+      current = await this.reevaluateHook();
     }
   }
 

@@ -60,7 +60,7 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
     const { lines: out, f } = await runBadSpec(lines(
       'name: bad-yaml', //                                    1
       'trial:', //                                            2
-      '  builtin: mlp', //                                    3
+      '  builtin: spirals-mlp', //                                    3
       ' params: {batch_size: 32}', //                         4  (neither under trial nor at the top)
       'search_space:', //                                     5
       '  lr: {type: uniform, low: 0.1, high: 0.5}', //        6
@@ -252,7 +252,7 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
     const { lines: out, file } = await runBadSpec(lines(
       'name: both', //                                        1
       'trial:', //                                            2
-      '  builtin: mlp', //                                    3
+      '  builtin: spirals-mlp', //                                    3
       '  command: [python3, train.py]', //                    4
       'search_space:', //                                     5
       '  lr: {type: uniform, low: 0.1, high: 0.5}', //        6
@@ -362,7 +362,7 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
     const dir = scratch('session');
     writeSpec(dir, lines(
       'name: bad-input-fixture',
-      'trial: {builtin: mlp, params: {batch_size: 32}}',
+      'trial: {builtin: spirals-mlp, params: {batch_size: 32}}',
       'search_space:',
       '  lr: {type: loguniform, low: 0.003, high: 0.3}',
       'searcher: random',

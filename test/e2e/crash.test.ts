@@ -6,7 +6,7 @@ import { ROOT, resultsJson, runTune, sleep, startTune, tmpDir, writeSpec } from 
 
 const mlpSpec = {
   name: 'crashy',
-  trial: { builtin: 'mlp', params: { batch_size: 16, hidden: 16 } },
+  trial: { builtin: 'spirals-mlp', params: { batch_size: 16, hidden: 16 } },
   search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
   num_trials: 3,
   max_iters: 1000,

@@ -9,7 +9,7 @@ const SEED = Number(process.env.TUNE_TEST_SEED ?? Date.now() % 100000);
 function spec(concurrency: number, numTrials: number) {
   return {
     name: 'exact',
-    trial: { builtin: 'mlp', params: { batch_size: 16 } },
+    trial: { builtin: 'spirals-mlp', params: { batch_size: 16 } },
     search_space: {
       lr: { type: 'loguniform', low: 0.01, high: 0.3 },
       hidden: { type: 'choice', values: [8, 16] },

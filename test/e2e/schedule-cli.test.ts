@@ -121,7 +121,7 @@ test('schedule plan prints the operations in order and what they lead to', async
 test('tune train follows a schedule, writes completed flags back to the file (keeping .bak), and survives a pause', async () => {
   const dir = tmpDir();
   const schedule = '# decay twice\n- name: change_lr\n  value: 0.5\n  max_wait_iters: 300\n- name: change_lr\n  value: 0.5\n  max_wait_iters: 300\n  completed: false\n';
-  files(dir, { 's.yaml': schedule, 'spec.yaml': 'name: single\ntrial: {builtin: mlp, params: {hidden: 16}}\nmax_iters: 200000\neval_interval: 100\n' });
+  files(dir, { 's.yaml': schedule, 'spec.yaml': 'name: single\ntrial: {builtin: spirals-mlp, params: {hidden: 16}}\nmax_iters: 200000\neval_interval: 100\n' });
   const run = startTune(['train', 'spec.yaml', '--schedule', 's.yaml', '--set', 'lr=0.05'], dir);
   const end = Date.now() + 20000;
   while (!readFileSync(join(dir, 's.yaml'), 'utf8').includes('completed: true') && Date.now() < end) await sleep(20);

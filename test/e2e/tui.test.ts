@@ -28,7 +28,7 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
   const cwd = tmpDir();
   writeSpec(cwd, {
     name: 'tui',
-    trial: { builtin: 'mlp', params: { hidden: 16 }, schedule: `${ROOT}/schedules/mlp-lr-decay.yaml` },
+    trial: { builtin: 'spirals-mlp', params: { hidden: 16 }, schedule: `${ROOT}/schedules/mlp-lr-decay.yaml` },
     search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 }, momentum: { type: 'uniform', low: 0.5, high: 0.9 } },
     num_trials: 5,
     max_iters: 200000,
@@ -97,7 +97,7 @@ test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the 
   const cwd = tmpDir();
   writeSpec(cwd, {
     name: 'piped',
-    trial: { builtin: 'mlp', params: { hidden: 16 } },
+    trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
     search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
     num_trials: 3,
     max_iters: 200000,

@@ -46,14 +46,14 @@ export async function trainCommand(opts: TrainOptions, ctx: CliContext): Promise
     lines = doc.lines;
     text = doc.text;
   } else {
-    raw = { name: 'train', trial: { builtin: 'mlp' }, max_iters: 2000, eval_interval: 100 };
+    raw = { name: 'train', trial: { builtin: 'mnist-mlp' }, max_iters: 1500, eval_interval: 100 };
   }
   const label = opts.spec ?? '<tune train defaults>';
   const space = raw.search_space;
   if (isPlainObject(space) && Object.keys(space).length > 0) {
     throw new BadInputError(`${label}: search_space: tune train runs one configuration; give fixed values in trial.params or with --set KEY=VALUE (or run the search with tune run)`);
   }
-  const trial: Record<string, unknown> = isPlainObject(raw.trial) ? { ...raw.trial } : { builtin: 'mlp' };
+  const trial: Record<string, unknown> = isPlainObject(raw.trial) ? { ...raw.trial } : { builtin: 'mnist-mlp' };
   const params = isPlainObject(trial.params) ? { ...trial.params } : {};
   for (const [k, v] of Object.entries(opts.set)) params[k] = parseValue(v);
   trial.params = params;

@@ -1,0 +1,79 @@
+/**
+ * The built-in ONNX trials: `mnist-mlp` (a residual MLP on the MNIST digits) and `names-gpt` (a character
+ * GPT on first names), driven by the Trainer and speaking the trial protocol through TrialRuntime.
+ * Config keys are the model's sizes (mnist-mlp: hidden, depth; names-gpt: embd, heads, layers, block, tied)
+ * and the trainer's hyperparameters (lr, optimizer, momentum, beta1, beta2, weight_decay, batch_size,
+ * grad_accum, warmup_iters, clip, augment); other keys belong to the user and are ignored.
+ */
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { Trainer, type Hyperparameters, type TrainerConfig } from '../train/index.js';
+import type { Json } from '../util/json.js';
+import { TrialRuntime, type ParamValue } from './runtime.js';
+
+const SIZE_KEYS = { mlp: ['hidden', 'depth'], gpt: ['embd', 'heads', 'layers', 'block', 'tied'] } as const;
+const HYPER_KEYS = ['lr', 'optimizer', 'momentum', 'beta1', 'beta2', 'eps', 'weight_decay', 'batch_size', 'grad_accum', 'warmup_iters', 'clip', 'augment'] as const;
+
+function configFor(kind: 'mlp' | 'gpt', config: Record<string, ParamValue>, seed: number, evalInterval: number): TrainerConfig {
+  const sizes: Record<string, ParamValue> = {};
+  for (const k of SIZE_KEYS[kind]) if (k in config) sizes[k] = config[k];
+  const hyper: Record<string, ParamValue> = { eval_interval: evalInterval };
+  for (const k of HYPER_KEYS) if (k in config) hyper[k] = config[k];
+  // Sizes and hyperparameters are checked by the trainer, which names the key, the value and the rule.
+  return { kind, seed, sizes, hyper: hyper as Partial<Hyperparameters> } as TrainerConfig;
+}
+
+/** Keeps the newest checkpoint and the one before it (tune may not have recorded the newest yet). */
+function prune(dir: string, keep: string): void {
+  const older = readdirSync(dir).filter((f) => /^ckpt-\d+\.ckpt$/.test(f) && f < keep).sort();
+  for (const f of older.slice(0, -1)) unlinkSync(join(dir, f));
+}
+
+async function main(): Promise<void> {
+  const builtin = process.argv[2];
+  const kind = builtin === 'mnist-mlp' ? 'mlp' : builtin === 'names-gpt' ? 'gpt' : null;
+  if (!kind) throw new Error(`unknown built-in trial ${JSON.stringify(builtin)}; known: mnist-mlp, names-gpt`);
+  const rt = new TrialRuntime();
+  const ckptDir = join(rt.trialDir, 'checkpoints');
+  mkdirSync(ckptDir, { recursive: true });
+
+  let trainer: Trainer;
+  let boundaries = 0;
+  if (rt.checkpoint) {
+    const restored = Trainer.restore(isAbsolute(rt.checkpoint) ? rt.checkpoint : join(rt.trialDir, rt.checkpoint));
+    trainer = restored.trainer;
+    boundaries = (restored.extra as { boundaries?: number } | null)?.boundaries ?? 0;
+  } else {
+    trainer = Trainer.create(configFor(kind, rt.config, rt.seed, rt.evalInterval));
+  }
+
+  let trainLoss = 0;
+  rt.onOperation((op) => {
+    trainer.applyOperation(op);
+    process.stdout.write(`operation at iteration ${trainer.iteration}: ${op.name} ${op.value}\n`);
+  });
+  rt.onReevaluate(async () => ({ ...(await trainer.evaluate()), train_loss: trainLoss }));
+
+  while (trainer.iteration < rt.maxIters) {
+    trainLoss = await trainer.trainSteps(Math.min(trainer.hyper.eval_interval, rt.maxIters - trainer.iteration));
+    boundaries += 1;
+    const metrics = { ...(await trainer.evaluate()), train_loss: trainLoss };
+    process.stdout.write(`iteration ${trainer.iteration}: ${Object.entries(metrics).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+    const decision = await rt.report(trainer.iteration, metrics);
+    if (decision === 'stop' || trainer.iteration >= rt.maxIters) rt.done(trainer.iteration);
+    const pause = decision === 'pause' || rt.pauseRequested();
+    if (pause || boundaries % rt.checkpointEvery === 0) {
+      const name = `ckpt-${String(trainer.iteration).padStart(8, '0')}.ckpt`;
+      trainer.save(join(ckptDir, name), { boundaries } as Json);
+      prune(ckptDir, name);
+      rt.checkpointSaved(join('checkpoints', name), trainer.iteration);
+    }
+    if (pause) rt.paused(trainer.iteration);
+  }
+  rt.done(trainer.iteration);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${process.argv[2] ?? 'trainer'} worker: ${(err as Error).message}\n`);
+  process.exit(2);
+});
