@@ -112,7 +112,8 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     const pending = s.trials.filter((t) => t.status === 'pending').length;
     const done = s.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length;
     ctx.out('');
-    ctx.out(`${quitBy ? 'Quit' : 'Paused'}: ${done} trials done, ${paused} paused, ${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
+    const trials = (n: number) => `${n} trial${n === 1 ? '' : 's'}`;
+    ctx.out(`${quitBy ? 'Quit' : 'Paused'}: ${trials(done)} done, ${paused} paused, ${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
     ctx.out('To resume exactly where it stopped, run:');
     ctx.out(resumeCommand(ctx.cwd, store.dir, ctx.scriptPath, ctx.env.PATH));
     return EXIT.paused;
