@@ -68,7 +68,7 @@ test('python example: an uninterrupted run completes every trial', { skip, timeo
   }
 });
 
-test(`python example: paused by SIGINT at random moments and resumed ends exactly like an uninterrupted run (seed ${SEED})`, { skip, timeout: 30_000 }, async (t) => {
+test(`python example: paused by SIGINT at random moments and resumed ends exactly like an uninterrupted run (seed ${SEED})`, { skip, timeout: 180_000 }, async (t) => {
   t.diagnostic(`seed ${SEED}; repeat with TUNE_TEST_SEED=${SEED}`);
   const rand = testRng(SEED);
   const cwd = tmpDir('tune-python-');
@@ -77,7 +77,8 @@ test(`python example: paused by SIGINT at random moments and resumed ends exactl
   let sessionDir = '';
   let pauses = 0;
   for (let round = 0; ; round++) {
-    assert.ok(round < 40, `seed ${SEED}: not completed after 40 rounds`);
+    // Each round trains at least to one more boundary, so this ends even on a loaded machine.
+    assert.ok(round < 200, `seed ${SEED}: not completed after 200 rounds`);
     const run = startTune(args, cwd);
     // Once a trial runs, interrupt at a random moment (sometimes at once, before any report).
     while (!/\] (started|resumed) /.test(run.stdoutSoFar()) && run.child.exitCode === null) await sleep(5);
