@@ -34,18 +34,30 @@ function metricsFiles(sessionDir: string): Record<string, string> {
   return out;
 }
 
+function reportsSoFar(cwd: string): number {
+  try {
+    const root = join(cwd, 'sessions', 'exact');
+    const dir = join(root, readdirSync(root)[0]);
+    return readFileSync(join(dir, 'events.jsonl'), 'utf8').split('"type":"report"').length - 1;
+  } catch {
+    return 0;
+  }
+}
+
 /**
- * Runs a spec to completion, pausing with SIGINT at a random moment after the first trial starts and
- * resuming with the printed command, again and again. Returns the session and how often it paused.
+ * Runs a spec to completion, pausing with SIGINT at a random moment and resuming with the printed command,
+ * again and again. The moment is drawn in progress, not in time: after 1 to `maxReports` more reports (and
+ * a random few milliseconds), so a loaded machine pauses as often as a quiet one and every round moves on.
  */
-async function runWithPauses(cwd: string, specFile: string, rand: () => number, maxDelayMs: number) {
+async function runWithPauses(cwd: string, specFile: string, rand: () => number, maxReports: number) {
   let args = [specFile];
   let pauses = 0;
   let sessionDir = '';
   for (let round = 0; round < 200; round++) {
+    const target = reportsSoFar(cwd) + 1 + Math.floor(rand() * maxReports);
     const run = startTune(args, cwd);
-    while (!/\] (started|resumed) /.test(run.stdoutSoFar()) && run.child.exitCode === null) await sleep(5);
-    await sleep(Math.floor(rand() * maxDelayMs));
+    while (reportsSoFar(cwd) < target && run.child.exitCode === null) await sleep(3);
+    await sleep(Math.floor(rand() * 20));
     run.child.kill('SIGINT');
     const r = await run.result;
     if (r.code === 0) {
@@ -64,16 +76,11 @@ async function runWithPauses(cwd: string, specFile: string, rand: () => number, 
 }
 
 let reference: { doc: ResultsDoc; metrics: Record<string, string> };
-/** How long the uninterrupted run took here and now: pauses land at random within a third of it, so the
- * test pauses several times however loaded the machine is, and each round still makes progress. */
-let pauseWindowMs = 250;
 
 before(async () => {
   const cwd = tmpDir();
   const file = writeSpec(cwd, spec(1, 4));
-  const t0 = Date.now();
   const r = await runTune([file], cwd);
-  pauseWindowMs = Math.max(150, (Date.now() - t0) / 3);
   assert.equal(r.code, 0, r.stderr);
   const dir = join(cwd, 'sessions', 'exact', readdirSync(join(cwd, 'sessions', 'exact'))[0]);
   reference = { doc: await resultsJson(dir, cwd), metrics: metricsFiles(dir) };
@@ -84,7 +91,7 @@ before(async () => {
 test(`paused at random moments and resumed, concurrency 1 ends bit for bit like an uninterrupted run (seed ${SEED})`, async () => {
   const cwd = tmpDir();
   const file = writeSpec(cwd, spec(1, 4));
-  const { sessionDir, pauses } = await runWithPauses(cwd, file, testRng(SEED), pauseWindowMs);
+  const { sessionDir, pauses } = await runWithPauses(cwd, file, testRng(SEED), 16);
   assert.ok(pauses >= 3, `paused only ${pauses} times; the test wants several pauses`);
   const doc = await resultsJson(sessionDir, cwd);
   assert.equal(doc.status, 'completed');
@@ -96,7 +103,7 @@ test(`paused at random moments and resumed, concurrency 1 ends bit for bit like 
 test(`concurrency 3 paused and resumed: every trial completes and no iteration runs twice (seed ${SEED})`, async () => {
   const cwd = tmpDir();
   const file = writeSpec(cwd, spec(3, 6));
-  const { sessionDir, pauses } = await runWithPauses(cwd, file, testRng(SEED + 1), pauseWindowMs * 1.5);
+  const { sessionDir, pauses } = await runWithPauses(cwd, file, testRng(SEED + 1), 24);
   assert.ok(pauses >= 2, `paused only ${pauses} times`);
   const doc = await resultsJson(sessionDir, cwd);
   assert.equal(doc.trials.length, 6);
