@@ -1,13 +1,15 @@
 /**
  * `npm run bench` (add `-- --quick` for a short smoke run): measures, on this machine, what pausing and
- * resuming costs, how long tune takes to get a trial to its first message, and how much memory tune itself
- * holds with 16 trials. Writes bench/results/latest.json and prints a table. It measures; it asserts nothing.
+ * resuming costs, how long tune takes to get a trial to its first message, how much memory tune itself
+ * holds with 16 trials, and how much CPU tune itself uses for 32 fast-reporting trials with the live UI (in
+ * a tmux pseudo-terminal) and without it (stdout piped). Writes bench/results/latest.json and prints a
+ * table. It measures; it asserts nothing.
  *
  * Clocks: tune stamps every journal event with Date.now() (`t`, ms), so every time that is compared with a
  * journal event is taken with Date.now() here too (same wall clock, 1 ms resolution). Intervals measured
  * inside this process alone (the `node -e` baselines) use performance.now().
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, fstatSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, platform, arch, release, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +28,15 @@ const PAUSE_CYCLES = QUICK ? 3 : 12;
 const START_TRIALS = QUICK ? 4 : 20; // trials per per-trial-start session
 const BASELINE_BATCH = QUICK ? 2 : 10; // `node -e` spawns of each baseline per batch; 4 batches
 const MEMORY_RUNS = QUICK ? 1 : 5;
+/** Runs of the 32-trial CPU search with the live UI and as many with the plain reporter, interleaved. */
+const CPU_REPEATS = QUICK ? 1 : 5;
+/**
+ * The built-in pure-TypeScript MLP on generated spirals, under the name the built tune accepts: `mlp` until
+ * the ONNX trainer's built-ins came, `spirals-mlp` since (the same worker, renamed).
+ */
+const MLP_BUILTIN: string = await import(pathToFileURL(join(ROOT, 'dist', 'spec', 'validate.js')).href)
+  .then((m: { BUILTINS?: readonly string[] }) => (m.BUILTINS?.includes('spirals-mlp') ? 'spirals-mlp' : 'mlp'))
+  .catch(() => 'mlp');
 /** A guard against a hung run, not a timing assertion: the bench gives up and says so. */
 const HANG_GUARD_MS = 120_000;
 
@@ -110,6 +121,7 @@ const running = new Set<ChildProcess>();
  * trials' process groups); whatever is left after a second gets SIGKILL. Only our own children, by pid.
  */
 async function stopAll(): Promise<void> {
+  await stopTmuxServers();
   const left = [...running].filter((c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null);
   if (left.length === 0) return;
   const closed = left.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('close', () => r()))));
@@ -119,6 +131,49 @@ async function stopAll(): Promise<void> {
   await Promise.race([Promise.all(closed), sleep(1000)]);
   for (const c of left) {
     if (c.exitCode === null && c.signalCode === null) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+  }
+}
+
+/**
+ * The tmux servers this bench started, each on its own socket (`tmux -L`), with the pid of the tune it runs
+ * once known and the socket's path. Never the user's own tmux server.
+ */
+const tmuxServers = new Map<string, { tune: number | null; path: string | null }>();
+
+/** Temporary folders still to remove if the bench is interrupted (a section's `finally` removes its own). */
+const tempDirs = new Set<string>();
+function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+const alive = (pid: number) => {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]);
+  } catch {
+    return false;
+  }
+};
+
+/** Two SIGINTs to the tune inside (it quits and ends its trials), then kill-server, which ends the rest. */
+async function stopTmuxServers(): Promise<void> {
+  for (const [socket, { tune: pid, path }] of [...tmuxServers]) {
+    if (pid !== null && alive(pid)) {
+      try { process.kill(pid, 'SIGINT'); } catch { /* gone */ }
+      await sleep(50);
+      try { process.kill(pid, 'SIGINT'); } catch { /* gone */ }
+      const end = Date.now() + 1000;
+      while (alive(pid) && Date.now() < end) await sleep(20);
+    }
+    spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+    if (path) rmSync(path, { force: true }); // tmux leaves its socket file behind
+    tmuxServers.delete(socket);
   }
 }
 
@@ -206,11 +261,17 @@ function cpuTimes(): { idle: number; total: number } {
   return { idle: v[3] + (v[4] ?? 0), total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
+/**
+ * CPU ticks of the processes this bench started that another process reaps (a tune run inside tmux, with
+ * its trials, and that tmux server): read from /proc just before they end and added here by hand.
+ */
+let adoptedTicks = 0;
+
 /** CPU ticks (USER_HZ) used by this process and every child it has reaped (tune reaps its trials). */
 function ourTicks(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
+  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) + adoptedTicks; // utime stime cutime cstime
 }
 
 interface CpuShare { ourPct: number; otherPct: number }
@@ -272,7 +333,7 @@ function spec(name: string, over: Record<string, unknown>): Record<string, unkno
 
 /** Trials that reach a validation boundary every ~100 ms each while 4 share 2 cores, and never finish. */
 const PAUSE_SPEC = spec('bench-pause', {
-  trial: { builtin: 'mlp', params: { hidden: 32, layers: 1, batch_size: 32 } },
+  trial: { builtin: MLP_BUILTIN, params: { hidden: 32, layers: 1, batch_size: 32 } },
   search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.1 } },
   num_trials: 4,
   concurrency: 4,
@@ -309,12 +370,16 @@ interface ResumeSample {
 async function waitRunning(tail: JournalTail, n: number, afterSeq: number): Promise<{ started: Map<string, number>; firstReport: Map<string, number> }> {
   const started = new Map<string, number>();
   const firstReport = new Map<string, number>();
+  const take = (ev: JournalEvent) => {
+    if (ev.seq <= afterSeq || ev.id === undefined) return;
+    if (ev.type === 'trial_started') started.set(ev.id, ev.t);
+    else if (ev.type === 'report' && started.has(ev.id) && !firstReport.has(ev.id)) firstReport.set(ev.id, ev.t);
+  };
+  // What an earlier poll already read counts too: on a busy machine the poll that found session_resumed
+  // can have read the trials' starts and first reports along with it.
+  for (const ev of tail.events) take(ev);
   await waitUntil(`${n} trials running`, () => {
-    for (const ev of tail.poll()) {
-      if (ev.seq <= afterSeq || ev.id === undefined) continue;
-      if (ev.type === 'trial_started') started.set(ev.id, ev.t);
-      else if (ev.type === 'report' && started.has(ev.id) && !firstReport.has(ev.id)) firstReport.set(ev.id, ev.t);
-    }
+    for (const ev of tail.poll()) take(ev);
     return started.size >= n && firstReport.size >= n;
   });
   return { started, firstReport };
@@ -323,7 +388,7 @@ async function waitRunning(tail: JournalTail, n: number, afterSeq: number): Prom
 interface FreshStart { toAllStartedMs: number; toAllFirstReportMs: number; trialStartToFirstReportMs: number[] }
 
 async function pauseAndResume(): Promise<{ pause: PauseSample[]; resume: ResumeSample[]; freshStart: FreshStart; boundaryIntervalMs: Stat; notes: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tune-bench-pause-'));
+  const dir = makeTempDir('tune-bench-pause-');
   const notes: string[] = [];
   const pause: PauseSample[] = [];
   const resume: ResumeSample[] = [];
@@ -426,7 +491,7 @@ async function pauseAndResume(): Promise<{ pause: PauseSample[]; resume: ResumeS
     return { pause, resume, freshStart, boundaryIntervalMs: stat(intervals), notes };
   } finally {
     await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
@@ -446,12 +511,12 @@ rt.done(it);
 `;
 
 async function trialStartSession(kind: 'mlp' | 'js-client'): Promise<{ startToFirstMessageMs: number[]; notes: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), `tune-bench-start-${kind}-`));
+  const dir = makeTempDir(`tune-bench-start-${kind}-`);
   const notes: string[] = [];
   try {
     const name = `bench-start-${kind}`;
     const trial = kind === 'mlp'
-      ? { builtin: 'mlp', params: { hidden: 4, layers: 1, batch_size: 1 } }
+      ? { builtin: MLP_BUILTIN, params: { hidden: 4, layers: 1, batch_size: 1 } }
       : { command: [process.execPath, './trial.mjs'] };
     if (kind === 'js-client') writeFileSync(join(dir, 'trial.mjs'), TRIVIAL_TRIAL);
     // One trial at a time, so each start is measured alone on the machine.
@@ -475,7 +540,7 @@ async function trialStartSession(kind: 'mlp' | 'js-client'): Promise<{ startToFi
     return { startToFirstMessageMs: out, notes };
   } finally {
     await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
@@ -538,7 +603,7 @@ async function trialStart(): Promise<Record<string, unknown>> {
 // ------------------------------------------------------------------------------- 4: peak memory, 16 trials
 
 const MEMORY_SPEC = spec('bench-memory', {
-  trial: { builtin: 'mlp', params: { hidden: 16, layers: 1, batch_size: 32 } },
+  trial: { builtin: MLP_BUILTIN, params: { hidden: 16, layers: 1, batch_size: 32 } },
   search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.1 } },
   num_trials: 16,
   concurrency: 16,
@@ -552,7 +617,7 @@ async function memory(): Promise<Record<string, unknown>> {
   const baselinePeaks: number[] = [];
   const runs: Record<string, unknown>[] = [];
   for (let run = 0; run < MEMORY_RUNS; run++) {
-    const dir = mkdtempSync(join(tmpdir(), 'tune-bench-mem-'));
+    const dir = makeTempDir('tune-bench-mem-');
     try {
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(MEMORY_SPEC, null, 2));
       const tune = startTune(['spec.json'], dir);
@@ -572,7 +637,7 @@ async function memory(): Promise<Record<string, unknown>> {
       runs.push({ run, peakKib, reads, durationMs: exit.at - tune.spawnedAt, maxTrialsAlive: maxLive, completed: events.filter((e) => e.type === 'trial_completed').length });
     } finally {
       await stopAll();
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
     // Baseline: a bare node process that lives long enough to be read the same way.
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 400)'], { stdio: 'ignore' });
@@ -589,6 +654,306 @@ async function memory(): Promise<Record<string, unknown>> {
     tunePeakMiB: stat(tunePeaks.map(mib)),
     bareNodePeakMiB: stat(baselinePeaks.map(mib)),
     runs,
+  };
+}
+
+// ------------------------------------------------ 5: tune's own CPU with and without the live UI, 32 trials
+
+/**
+ * 32 small trials at once, each reporting every few ms, so that what tune does is mostly handle reports.
+ * checkpoint_every is out of reach: the messages are reports, not checkpoint notices. 32 trial processes
+ * on a machine of a few cores (2 here) are oversubscribed on purpose: tune competes with its own trials
+ * for CPU, so a costlier view also slows the search down (fewer reports per second).
+ */
+const CPU_TRIALS = 32;
+const CPU_SPEC = spec('bench-cpu', {
+  trial: { builtin: MLP_BUILTIN, params: { hidden: 8, layers: 1, batch_size: 8 }, checkpoint_every: 1_000_000 },
+  search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.1 } },
+  num_trials: CPU_TRIALS,
+  concurrency: CPU_TRIALS,
+  max_iters: QUICK ? 1200 : 2600, // ~9 s piped, ~13 s with the UI, on 2 quiet cores
+  eval_interval: 4,
+});
+const CPU_POLL_MS = 20;
+const PANE = { cols: 120, rows: 40 };
+
+interface ProcReading {
+  /** Date.now() of the reading, to line it up with journal times. */
+  at: number;
+  /** /proc/uptime, s (10 ms resolution), to compare with the process start time. */
+  upS: number;
+  utime: number;
+  stime: number;
+  /** Of its children that it has reaped (a tune's trials). */
+  childTicks: number;
+  startTicks: number;
+}
+
+function clockTicksPerSecond(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** utime, stime and start time (clock ticks) of a live process; null once it is gone or a zombie. */
+function readProc(pid: number): ProcReading | null {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const upS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    if (f[0] === 'Z' || f[0] === 'X') return null;
+    return { at: Date.now(), upS, utime: Number(f[11]), stime: Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), startTicks: Number(f[19]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Polls a process's CPU times until it is gone; the last reading is its use up to just before it exited. */
+async function watchCpu(pid: number): Promise<ProcReading[]> {
+  const readings: ProcReading[] = [];
+  const start = Date.now();
+  for (;;) {
+    const r = readProc(pid);
+    if (!r) return readings;
+    readings.push(r);
+    if (Date.now() - start > HANG_GUARD_MS) throw new Error(`bench gave up waiting for tune (pid ${pid}) to exit after ${HANG_GUARD_MS / 1000} s`);
+    await sleep(CPU_POLL_MS);
+  }
+}
+
+interface CpuWindow { seconds: number; cpuPctOfCore: number; reportsPerS: number; cpuUsPerReport: number }
+
+interface CpuSample {
+  mode: 'ui' | 'plain';
+  repeat: number;
+  exitCode: number | null;
+  /** Process start (kernel) -> last reading before exit, s. */
+  wallS: number;
+  utimeS: number;
+  stimeS: number;
+  /** (utime + stime) / wall, as a percentage of one core. */
+  cpuPctOfCore: number;
+  reports: number;
+  reportsPerS: number;
+  cpuUsPerReport: number;
+  /** From the moment all the trials have reported to the first trial's end: start-up and tail left out. */
+  steady: CpuWindow | null;
+  completed: number;
+  maxTrialsAlive: number;
+  readings: number;
+  ui?: { frames: number; framesPerS: number; outputKiBPerS: number; tmuxServerCpuPctOfCore: number | null };
+}
+
+function cpuSample(mode: 'ui' | 'plain', repeat: number, readings: ProcReading[], journal: string, exitCode: number | null, hz: number): CpuSample {
+  if (readings.length < 2) throw new Error(`${mode} run ${repeat}: tune was read ${readings.length} times before it exited`);
+  const last = readings[readings.length - 1];
+  const wallS = last.upS - last.startTicks / hz;
+  const cpuS = (last.utime + last.stime) / hz;
+  const events = readJournal(journal);
+  const reports = events.filter((e) => e.type === 'report');
+  let live = 0;
+  let maxLive = 0;
+  for (const ev of events) {
+    if (ev.type === 'trial_started') maxLive = Math.max(maxLive, ++live);
+    if (['trial_completed', 'trial_stopped', 'trial_failed', 'trial_paused', 'trial_interrupted'].includes(ev.type)) live--;
+  }
+  // The steady window: every trial running and reporting, none finished yet.
+  const firstReport = new Map<string, number>();
+  for (const ev of reports) if (ev.id && !firstReport.has(ev.id)) firstReport.set(ev.id, ev.t);
+  const firstEnd = events.find((e) => ['trial_completed', 'trial_stopped', 'trial_failed'].includes(e.type));
+  let steady: CpuWindow | null = null;
+  if (firstReport.size === CPU_TRIALS && firstEnd) {
+    const from = Math.max(...firstReport.values());
+    const r0 = readings.find((r) => r.at >= from);
+    const r1 = [...readings].reverse().find((r) => r.at <= firstEnd.t);
+    if (r0 && r1 && r1.at - r0.at >= 1000) {
+      const s = (r1.at - r0.at) / 1000;
+      const ticks = r1.utime + r1.stime - r0.utime - r0.stime;
+      const n = reports.filter((e) => e.t > r0.at && e.t <= r1.at).length;
+      steady = { seconds: round(s, 2), cpuPctOfCore: round((ticks / hz / s) * 100, 1), reportsPerS: Math.round(n / s), cpuUsPerReport: n ? Math.round(((ticks / hz) * 1e6) / n) : NaN };
+    }
+  }
+  return {
+    mode,
+    repeat,
+    exitCode,
+    wallS: round(wallS, 2),
+    utimeS: last.utime / hz,
+    stimeS: last.stime / hz,
+    cpuPctOfCore: round((cpuS / wallS) * 100, 1),
+    reports: reports.length,
+    reportsPerS: Math.round(reports.length / wallS),
+    cpuUsPerReport: Math.round((cpuS * 1e6) / reports.length),
+    steady,
+    completed: events.filter((e) => e.type === 'trial_completed').length,
+    maxTrialsAlive: maxLive,
+    readings: readings.length,
+  };
+}
+
+function round(v: number, digits: number): number {
+  const k = 10 ** digits;
+  return Math.round(v * k) / k;
+}
+
+/** Without the UI: stdout is a pipe to this process, so tune uses the plain reporter. */
+async function cpuRunPlain(repeat: number, hz: number): Promise<CpuSample> {
+  const dir = makeTempDir('tune-bench-cpu-plain-');
+  try {
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(CPU_SPEC, null, 2));
+    const tune = startTune(['spec.json'], dir);
+    const readings = await watchCpu(tune.pid);
+    const exit = await tune.exited;
+    if (exit.code !== 0) throw new Error(`CPU run (plain) exited with ${exit.code ?? exit.signal}\n${tune.stderr()}`);
+    const journal = join(await sessionDirOf(join(dir, 'sessions'), CPU_SPEC.name as string), 'events.jsonl');
+    return cpuSample('plain', repeat, readings, journal, exit.code, hz);
+  } finally {
+    await stopAll();
+    removeTempDir(dir);
+  }
+}
+
+/** The pid of the child of `parent` whose command line contains `needle`, once it exists; null if `over`. */
+async function childWith(parent: number, needle: string, over: () => boolean): Promise<number | null> {
+  let found: number | null = null;
+  await waitUntil(`the process running ${needle}`, () => {
+    if (over()) return true;
+    let kids: string[] = [];
+    try { kids = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean); } catch { /* not yet */ }
+    for (const k of kids) {
+      try {
+        if (readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(needle))) found = Number(k);
+      } catch { /* gone */ }
+    }
+    return found !== null;
+  }, 2);
+  return found;
+}
+
+/**
+ * With the UI: tune runs in a detached tmux session on a socket of its own, so its stdin and stdout are a
+ * real pseudo-terminal. A shell in the pane starts it and writes its exit status to a file (tmux 3.3 did not
+ * always notice its pane's process end, so #{pane_dead_status} proved unreliable). Everything the pane is
+ * sent is copied to a file, to count frames and bytes.
+ */
+async function cpuRunUi(repeat: number, hz: number): Promise<CpuSample> {
+  const dir = makeTempDir('tune-bench-cpu-ui-');
+  const socket = `tune-bench-${process.pid}-${repeat}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const raw = join(dir, 'pane.out');
+  const statusFile = join(dir, 'exit-status');
+  const specFile = join(dir, 'spec.json');
+  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+  const screen = () => {
+    try { return tmux('capture-pane', '-p', '-t', 'bench'); } catch { return '(the pane is gone)'; }
+  };
+  try {
+    writeFileSync(specFile, JSON.stringify(CPU_SPEC, null, 2));
+    // The UI as a user sees it: colours on (the plain run's NO_COLOR is for parsing its output), and
+    // NODE_ENV unset whatever this shell has (it picks React's development or production build).
+    const env = { ...process.env };
+    delete env.NO_COLOR;
+    delete env.NODE_ENV;
+    delete env.TMUX;
+    // Where tmux puts a -L socket; replaced by what tmux reports once it runs.
+    const guess = join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket);
+    tmuxServers.set(socket, { tune: null, path: guess });
+    const out = execFileSync('tmux', [
+      '-L', socket, '-f', '/dev/null',
+      'new-session', '-d', '-P', '-F', '#{pane_pid}', '-s', 'bench', '-x', String(PANE.cols), '-y', String(PANE.rows), '-c', dir,
+      // The shell then stays, so that the pane keeps what tune wrote last (kill-server ends it).
+      `${q(TUNE_BIN)} ${q(specFile)}; echo $? > ${q(statusFile)}; exec sleep 600`,
+      ';', 'pipe-pane', '-t', 'bench', `cat >> ${q(raw)}`,
+    ], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const shell = Number(out.trim().split('\n')[0]);
+    if (!Number.isInteger(shell) || shell <= 0) throw new Error(`tmux did not give the pane's pid: ${JSON.stringify(out)}`);
+    const [serverPid, socketPath] = tmux('display-message', '-p', '-t', 'bench', '#{pid} #{socket_path}').split(' ');
+    tmuxServers.set(socket, { tune: null, path: socketPath });
+    const pid = await childWith(shell, specFile, () => existsSync(statusFile));
+    if (pid === null) throw new Error(`tune in tmux ended before it could be watched, with status ${readFileSync(statusFile, 'utf8').trim()}; the screen was:\n${screen()}`);
+    tmuxServers.set(socket, { tune: pid, path: socketPath });
+    const readings = await watchCpu(pid);
+    await waitUntil('the exit status of tune in tmux', () => existsSync(statusFile) && readFileSync(statusFile, 'utf8').endsWith('\n'));
+    const code = Number(readFileSync(statusFile, 'utf8').trim());
+    const server = readProc(Number(serverPid));
+    const last = readings[readings.length - 1];
+    // tmux, not this bench, reaps tune: count its and its trials' CPU with this bench's for the share figures.
+    adoptedTicks += (last ? last.utime + last.stime + last.childTicks : 0) + (server ? server.utime + server.stime : 0);
+    if (code !== 0) throw new Error(`CPU run (UI) exited with ${code}; the screen was:\n${screen()}`);
+    await sleep(100); // let pipe-pane's cat write what it still holds
+    const journal = join(await sessionDirOf(join(dir, 'sessions'), CPU_SPEC.name as string), 'events.jsonl');
+    const sample = cpuSample('ui', repeat, readings, journal, code, hz);
+    // Each frame Ink writes ends with the keys line; a frame that did not change is not written.
+    const text = existsSync(raw) ? readFileSync(raw, 'latin1') : '';
+    const frames = text.split('p pause all').length - 1;
+    sample.ui = {
+      frames,
+      framesPerS: round(frames / sample.wallS, 1),
+      outputKiBPerS: round(text.length / 1024 / sample.wallS, 1),
+      tmuxServerCpuPctOfCore: server ? round(((server.utime + server.stime) / hz / sample.wallS) * 100, 1) : null,
+    };
+    return sample;
+  } finally {
+    await stopAll();
+    removeTempDir(dir);
+  }
+}
+
+async function cpuCost(): Promise<Record<string, unknown>> {
+  const hz = clockTicksPerSecond();
+  const tmuxV = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+  const uiSkipped = tmuxV.status === 0 ? null : `tmux is not installed or does not start (${tmuxV.error?.message ?? tmuxV.stderr?.trim() ?? `status ${tmuxV.status}`}): the UI runs were skipped`;
+  const samples: CpuSample[] = [];
+  for (let repeat = 0; repeat < CPU_REPEATS; repeat++) {
+    // Interleaved, UI then plain, so that both see the same drift in the machine's load.
+    if (!uiSkipped) samples.push(await cpuRunUi(repeat, hz));
+    samples.push(await cpuRunPlain(repeat, hz));
+  }
+  const summarize = (mode: 'ui' | 'plain') => {
+    const xs = samples.filter((s) => s.mode === mode);
+    if (xs.length === 0) return null;
+    const st = xs.map((s) => s.steady).filter((w): w is CpuWindow => w !== null);
+    return {
+      cpuPctOfCore: stat(xs.map((s) => s.cpuPctOfCore)),
+      reportsPerS: stat(xs.map((s) => s.reportsPerS)),
+      cpuUsPerReport: stat(xs.map((s) => s.cpuUsPerReport)),
+      wallS: stat(xs.map((s) => s.wallS)),
+      steady: st.length ? { cpuPctOfCore: stat(st.map((w) => w.cpuPctOfCore)), reportsPerS: stat(st.map((w) => w.reportsPerS)), cpuUsPerReport: stat(st.map((w) => w.cpuUsPerReport)), seconds: stat(st.map((w) => w.seconds)) } : null,
+      ...(mode === 'ui' ? {
+        framesPerS: stat(xs.map((s) => s.ui?.framesPerS ?? NaN)),
+        outputKiBPerS: stat(xs.map((s) => s.ui?.outputKiBPerS ?? NaN)),
+        tmuxServerCpuPctOfCore: stat(xs.map((s) => s.ui?.tmuxServerCpuPctOfCore ?? NaN)),
+      } : {}),
+    };
+  };
+  const ui = summarize('ui');
+  const plain = summarize('plain');
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : round(a / b, 2));
+  const notes: string[] = [];
+  if (uiSkipped) notes.push(uiSkipped);
+  for (const s of samples) {
+    if (s.completed !== CPU_TRIALS) notes.push(`CPU ${s.mode} run ${s.repeat}: ${s.completed} of ${CPU_TRIALS} trials completed`);
+    if (s.maxTrialsAlive < CPU_TRIALS) notes.push(`CPU ${s.mode} run ${s.repeat}: at most ${s.maxTrialsAlive} trials were alive at once`);
+    if (!s.steady) notes.push(`CPU ${s.mode} run ${s.repeat}: no steady window of 1 s or more with all trials reporting`);
+  }
+  return {
+    clockTicksPerSecond: hz,
+    pollEveryMs: CPU_POLL_MS,
+    pane: PANE,
+    uiSkipped,
+    plain,
+    ui,
+    uiToPlain: ui && plain ? {
+      cpuPerWall: ratio(ui.cpuPctOfCore.median, plain.cpuPctOfCore.median),
+      cpuPerReport: ratio(ui.cpuUsPerReport.median, plain.cpuUsPerReport.median),
+      reportsPerS: ratio(ui.reportsPerS.median, plain.reportsPerS.median),
+      steadyCpuPerWall: ratio(ui.steady?.cpuPctOfCore.median, plain.steady?.cpuPctOfCore.median),
+      steadyCpuPerReport: ratio(ui.steady?.cpuUsPerReport.median, plain.steady?.cpuUsPerReport.median),
+    } : null,
+    samples,
+    notes,
   };
 }
 
@@ -617,6 +982,29 @@ function git(args: string[]): string | null {
   }
 }
 
+type Row = [string, string, string, string];
+
+function cpuRows(cc: Record<string, unknown>, f: (v: number) => string, row: (label: string, s: Stat, note?: string) => Row): Row[] {
+  interface Side { cpuPctOfCore: Stat; reportsPerS: Stat; cpuUsPerReport: Stat; wallS: Stat; steady: { cpuPctOfCore: Stat; reportsPerS: Stat; cpuUsPerReport: Stat } | null; framesPerS?: Stat; outputKiBPerS?: Stat; tmuxServerCpuPctOfCore?: Stat }
+  const c = cc as { plain: Side | null; ui: Side | null; uiSkipped: string | null; uiToPlain: Record<string, number | null> | null };
+  const x = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `x${v.toFixed(2)}`);
+  const rows: Row[] = [];
+  const side = (label: string, s: Side | null, extra = '') => {
+    if (!s) return;
+    rows.push(row(`tune CPU, ${CPU_TRIALS} trials on ${cpus().length} cores, ${label} (% of a core)`, s.cpuPctOfCore, `n=${s.cpuPctOfCore.n}, ${f(s.reportsPerS.median)} reports/s, ${f(s.cpuUsPerReport.median)} us/report, ${f(s.wallS.median)} s${extra}`));
+    if (s.steady) rows.push(row('  steady: all trials reporting, none done', s.steady.cpuPctOfCore, `${f(s.steady.reportsPerS.median)} reports/s, ${f(s.steady.cpuUsPerReport.median)} us/report`));
+  };
+  side('piped', c.plain);
+  if (c.ui) side(`UI in ${PANE.cols}x${PANE.rows} tmux`, c.ui, `, ${f(c.ui.framesPerS?.median ?? NaN)} frames/s`);
+  else rows.push([`tune CPU, ${CPU_TRIALS} trials, live UI`, '-', '-', c.uiSkipped ?? 'skipped']);
+  if (c.uiToPlain) {
+    const r = c.uiToPlain;
+    rows.push(['  UI / plain, CPU per second (medians)', x(r.cpuPerWall), '-', `per report ${x(r.cpuPerReport)}; steady ${x(r.steadyCpuPerWall)}, per report ${x(r.steadyCpuPerReport)}; reports/s ${x(r.reportsPerS)}`]);
+  }
+  if (c.ui?.tmuxServerCpuPctOfCore) rows.push(row('  (tmux server drawing it, % of a core)', c.ui.tmuxServerCpuPctOfCore, `${f(c.ui.outputKiBPerS?.median ?? NaN)} KiB/s written to the terminal`));
+  return rows;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'bin.js'))) throw new Error('dist/ is missing: run npm run build first (npm run bench does)');
   const began = Date.now();
@@ -636,6 +1024,10 @@ async function main(): Promise<void> {
   const s3 = await accounted(memory);
   const mem = s3.value;
   cpu.memory = s3.cpu;
+  log(`tune's CPU with and without the UI, ${CPU_TRIALS} trials, ${CPU_REPEATS} runs each…`);
+  const s4 = await accounted(cpuCost);
+  const cc = s4.value;
+  cpu.uiCpu = s4.cpu;
   const loadAfter = loadavg();
 
   const pick = (k: keyof PauseSample) => pr.pause.map((p) => p[k] as number);
@@ -673,13 +1065,15 @@ async function main(): Promise<void> {
       resume: 'from just before spawning tune --resume-session to the 4th trial_started after session_resumed, and to the last of the 4 first reports (those include loading the checkpoint and training one eval interval)',
       trialStart: 'trial_started.t -> t of the first event caused by the trial\'s first message, sessions with concurrency 1; tune writes trial_started after spawn() returns',
       memory: `VmHWM of /proc/<pid>/status polled every 5 ms until exit, max kept`,
+      uiCpu: `tune's own utime+stime (/proc/<pid>/stat, not its trials') read every ${CPU_POLL_MS} ms, last reading before exit, / (that reading's /proc/uptime - the process start time): % of one core over the run; reports = report events in events.jsonl; UI = tune started by sh in a ${PANE.cols}x${PANE.rows} tmux pane (a pseudo-terminal; colours on, NODE_ENV unset), plain = stdout piped to the bench, stdin /dev/null; ${CPU_REPEATS} runs each, interleaved UI, plain, UI, plain; steady = from the last trial's first report to the first trial's end; frames = keys lines in what the pane was sent (tmux pipe-pane); ${CPU_TRIALS} trial processes share ${cpus().length} cores`,
     },
-    specs: { pause: PAUSE_SPEC, memory: MEMORY_SPEC },
+    specs: { pause: PAUSE_SPEC, memory: MEMORY_SPEC, uiCpu: CPU_SPEC },
     pause: { summary: pauseSummary, steadyBoundaryIntervalPerTrialMs: pr.boundaryIntervalMs, samples: pr.pause },
     resume: { summary: resumeSummary, samples: pr.resume, freshStartOfTheSameSpecOnce: pr.freshStart },
     trialStart: ts,
     memory: mem,
-    notes: pr.notes.concat((ts.notes as string[]) ?? []),
+    uiCpu: cc,
+    notes: pr.notes.concat((ts.notes as string[]) ?? [], (cc.notes as string[]) ?? []),
   };
 
   const f = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(v >= 100 ? 0 : 1));
@@ -705,6 +1099,7 @@ async function main(): Promise<void> {
     row('  baseline: node -e spawned -> fd 3 line', t.baselineNodeSpawnedToFd3LineMs, `mlp x${t.mlpWorker.ratioToNodeFd3Line.toFixed(2)}, JS x${t.jsClientTrial.ratioToNodeFd3Line.toFixed(2)}`),
     row('peak memory of tune, 16 trials (MiB VmHWM)', m.tunePeakMiB, `n=${m.tunePeakMiB.n}, max ${f(m.tunePeakMiB.max)}`),
     row('  baseline: bare node -e (MiB VmHWM)', m.bareNodePeakMiB, `n=${m.bareNodePeakMiB.n}`),
+    ...cpuRows(cc, f, row),
   ];
   process.stdout.write(`\ntune bench${QUICK ? ' (--quick)' : ''}: ${result.machine.cpus} cpus (${result.machine.cpuModel}), node ${result.machine.node}, commit ${result.commit}${result.workingTreeDirty ? ' (dirty tree)' : ''}, ${Math.round(result.durationMs / 1000)} s\n\n`);
   process.stdout.write(table(rows) + '\n');
@@ -720,7 +1115,10 @@ async function main(): Promise<void> {
 }
 
 process.on('SIGINT', () => {
-  void stopAll().then(() => process.exit(130));
+  void stopAll().then(() => {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
 });
 
 main().catch(async (err: unknown) => {
