@@ -15,6 +15,8 @@ import { cpus, tmpdir, totalmem, platform, arch, release, loadavg } from 'node:o
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { measureSessionStore } from './session-store.js';
+import { formatTrainerSpeed, measureTrainerSpeed } from './trainer-speed.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The real bin, started directly (never through npx or npm, whose warnings would mix into stdout). */
@@ -1028,6 +1030,10 @@ async function main(): Promise<void> {
   const s4 = await accounted(cpuCost);
   const cc = s4.value;
   cpu.uiCpu = s4.cpu;
+  log('session store: recording a report at 1,000 trials, journal vs whole-state rewrite…');
+  const store = measureSessionStore(1000, QUICK ? 500 : 2000);
+  log(`built-in trainer: steps/s against PyTorch and tfjs, and the full-budget figures${QUICK ? ' (quick)' : ''}…`);
+  const trainer = await measureTrainerSpeed({ quick: QUICK, log });
   const loadAfter = loadavg();
 
   const pick = (k: keyof PauseSample) => pr.pause.map((p) => p[k] as number);
@@ -1073,6 +1079,8 @@ async function main(): Promise<void> {
     trialStart: ts,
     memory: mem,
     uiCpu: cc,
+    sessionStore: store,
+    trainer,
     notes: pr.notes.concat((ts.notes as string[]) ?? [], (cc.notes as string[]) ?? []),
   };
 
@@ -1100,6 +1108,7 @@ async function main(): Promise<void> {
     row('peak memory of tune, 16 trials (MiB VmHWM)', m.tunePeakMiB, `n=${m.tunePeakMiB.n}, max ${f(m.tunePeakMiB.max)}`),
     row('  baseline: bare node -e (MiB VmHWM)', m.bareNodePeakMiB, `n=${m.bareNodePeakMiB.n}`),
     ...cpuRows(cc, f, row),
+    ['session store, 1,000 trials: one report (us)', f(store.journalUsPerReport), '-', `journal append; whole-state rewrite ${f(store.rewriteUsPerReport)} us (x${f(store.ratio)}); snapshot ${f(store.snapshotMs)} ms for ${Math.round(store.snapshotBytes / 1024)} KiB`],
   ];
   process.stdout.write(`\ntune bench${QUICK ? ' (--quick)' : ''}: ${result.machine.cpus} cpus (${result.machine.cpuModel}), node ${result.machine.node}, commit ${result.commit}${result.workingTreeDirty ? ' (dirty tree)' : ''}, ${Math.round(result.durationMs / 1000)} s\n\n`);
   process.stdout.write(table(rows) + '\n');
@@ -1110,6 +1119,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`\n${formatTrainerSpeed(trainer)}\n`);
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`\nwrote ${file}\n`);
 }

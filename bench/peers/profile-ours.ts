@@ -1,0 +1,130 @@
+/**
+ * Where a built-in trainer step spends its time, for one bench config:
+ *   node --import tsx bench/peers/profile-ours.ts [mlp128|mlp512|gpt] [sgd|adamw]
+ * - graph size: ONNX nodes of the step graph by operator, and how many of them the optimizer update adds
+ *   (the same graph built without the update);
+ * - a whole Trainer step vs session.run alone on prepared tensors (the difference is JS: batch fill,
+ *   scalar packing, ort.Tensor wrapping, output bookkeeping);
+ * - ONNX Runtime's own profile: kernel time by operator, and the run time not spent in kernels.
+ * A diagnostic for the bench report; it changes nothing.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { Trainer } from '../../src/train/index.js';
+import { toModel, toBytes } from '../../src/train/onnx/index.js';
+import { buildStepGraph } from '../../src/train/step-graph.js';
+import { mlp } from '../../src/train/models/mlp.js';
+import { gpt } from '../../src/train/models/gpt.js';
+import { loadNames } from '../../src/train/data/names.js';
+import type { OptimizerKind } from '../../src/train/optimizer.js';
+
+const which = process.argv[2] ?? 'mlp128';
+const optimizer = (process.argv[3] ?? 'sgd') as OptimizerKind;
+const STEPS = Number(process.argv[4] ?? 300);
+
+const isGpt = which === 'gpt';
+const hidden = which === 'mlp512' ? 512 : 128;
+const batch = isGpt ? 32 : 64;
+// Model-agnostic from here on: the union is only for building the graph.
+const build = (update: boolean) =>
+  isGpt
+    ? buildStepGraph(gpt, gpt.sizes({ vocab: loadNames(16).vocab.length, block: 16 }), { batch, optimizer, clip: false, gradIn: false, update })
+    : buildStepGraph(mlp, mlp.sizes({ inputs: 784, classes: 10, hidden, depth: 1 }), { batch, optimizer, clip: false, gradIn: false, update });
+
+function countOps(update: boolean): Map<string, number> {
+  const m = toModel(build(update).graph);
+  const counts = new Map<string, number>();
+  for (const n of m.graph?.node ?? []) counts.set(n.opType ?? '?', (counts.get(n.opType ?? '?') ?? 0) + 1);
+  return counts;
+}
+
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+const full = countOps(true);
+const gradOnly = countOps(false);
+console.log(`${which} ${optimizer} batch ${batch}: step graph ${total(full)} nodes; without the update ${total(gradOnly)}; the update adds ${total(full) - total(gradOnly)}`);
+console.log('  by operator:', [...full.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', '));
+
+// 1) A whole Trainer step, and the time inside session.run (ONNX Runtime's JS wrapper, its setImmediate hop and
+// the native run) measured by wrapping InferenceSession.prototype.run.
+let inRunMs = 0;
+let timing = false;
+const proto = (ort.InferenceSession as unknown as { prototype: unknown }).prototype as { run: (...a: unknown[]) => Promise<unknown> };
+const origRun = proto.run;
+proto.run = async function (this: unknown, ...a: unknown[]) {
+  const t = performance.now();
+  try {
+    return await origRun.apply(this, a);
+  } finally {
+    if (timing) inRunMs += performance.now() - t;
+  }
+};
+const trainer = Trainer.create(isGpt
+  ? { kind: 'gpt', seed: 1, hyper: { optimizer, batch_size: batch } }
+  : { kind: 'mlp', seed: 1, sizes: { hidden, depth: 1 }, hyper: { optimizer, batch_size: batch, augment: false } });
+await trainer.trainSteps(30);
+timing = true;
+const t0 = performance.now();
+await trainer.trainSteps(STEPS);
+const trainerUs = ((performance.now() - t0) / STEPS) * 1000;
+timing = false;
+const trainerRunUs = (inRunMs / STEPS) * 1000;
+proto.run = origRun;
+await trainer.release();
+
+// 2) session.run alone, tensors prepared once, outputs fed back (as the trainer does), with and without ORT profiling.
+const { graph, scalarNames } = build(true);
+const bytes = toBytes(graph);
+const baseOpts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3 };
+
+async function runLoop(profile: boolean): Promise<{ us: number; profileFile?: string }> {
+  const prefix = join(tmpdir(), `ort-profile-${process.pid}-`);
+  const session = await ort.InferenceSession.create(bytes, profile ? { ...baseOpts, enableProfiling: true, profileFilePrefix: prefix } : baseOpts);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const x of graph.inputs) {
+    const n = x.shape.reduce((a, b) => a * b, 1);
+    const name = x.attrs.name;
+    if (x.dtype === 'int64') feeds[name] = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)), x.shape as number[]);
+    else if (name === 'scalars') feeds[name] = new ort.Tensor('float32', Float32Array.from(scalarNames.map((s) => (s === 'beta2' ? 0.999 : s === 'decay' || s === 'momentum' ? 0.9 : 1e-3))), x.shape as number[]);
+    else if (name === 'mask') feeds[name] = new ort.Tensor('float32', new Float32Array(n).fill(1), x.shape as number[]);
+    else feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (name.startsWith('v/') ? 1e-4 : (Math.random() - 0.5) * 0.05)), x.shape as number[]);
+  }
+  const step = async () => {
+    const out = await session.run(feeds);
+    for (const [k, v] of Object.entries(out)) if (k !== 'loss') feeds[k.replace("'", '')] = v;
+  };
+  for (let i = 0; i < 30; i++) await step();
+  const t = performance.now();
+  for (let i = 0; i < STEPS; i++) await step();
+  const us = ((performance.now() - t) / STEPS) * 1000;
+  let profileFile: string | undefined;
+  if (profile) {
+    session.endProfiling(); // onnxruntime-node writes PREFIX_<date>.json and returns nothing
+    const dir = tmpdir();
+    profileFile = readdirSync(dir).map((f) => join(dir, f)).find((f) => f.startsWith(prefix) && f.endsWith('.json'));
+  }
+  await session.release();
+  return { us, profileFile };
+}
+
+const plain = await runLoop(false);
+const profiled = await runLoop(true);
+console.log(`  Trainer step ${trainerUs.toFixed(0)} us, of which inside session.run ${trainerRunUs.toFixed(0)} us (the trainer's own JS: ${(trainerUs - trainerRunUs).toFixed(0)} us); ` +
+  `a bare session.run loop on prepared tensors: ${plain.us.toFixed(0)} us a step`);
+
+if (profiled.profileFile) {
+  interface Ev { cat: string; name: string; dur: number; args?: { op_name?: string } }
+  const events = JSON.parse(readFileSync(profiled.profileFile, 'utf8')) as Ev[];
+  rmSync(profiled.profileFile, { force: true });
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  const runsTimed = runs.length;
+  const byOp = new Map<string, number>();
+  for (const k of kernels) byOp.set(k.args?.op_name ?? '?', (byOp.get(k.args?.op_name ?? '?') ?? 0) + k.dur);
+  const runUs = runs.reduce((s, e) => s + e.dur, 0) / runsTimed;
+  const kernelUs = kernels.reduce((s, e) => s + e.dur, 0) / runsTimed;
+  console.log(`  ORT profile over ${runsTimed} runs: model_run ${runUs.toFixed(0)} us, of which kernels ${kernelUs.toFixed(0)} us (${kernels.length / runsTimed} kernel launches a run)`);
+  const sorted = [...byOp.entries()].sort((a, b) => b[1] - a[1]);
+  console.log('  kernel time by operator (us a run):', sorted.map(([k, v]) => `${k} ${(v / runsTimed).toFixed(1)}`).join(', '));
+}
