@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, resultsJson, runTune, sleep, startTune, tmpDir, writeSpec } from '../helpers/tune.js';
+import { onlySession, ROOT, resultsJson, runTune, sleep, startTune, tmpDir, writeSpec } from '../helpers/tune.js';
 
 const mlpSpec = {
   name: 'crashy',
@@ -14,13 +14,6 @@ const mlpSpec = {
   concurrency: 2,
   seed: 5,
 };
-
-function onlySession(cwd: string, name: string): string {
-  const root = join(cwd, 'sessions', name);
-  const dirs = readdirSync(root);
-  assert.equal(dirs.length, 1);
-  return join(root, dirs[0]);
-}
 
 async function waitFor(pred: () => boolean, what: string, ms = 20000): Promise<void> {
   const end = Date.now() + ms;

@@ -2,14 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ROOT, resultsJson, runTune, tmpDir, writeSpec } from '../helpers/tune.js';
+import { onlySession, ROOT, resultsJson, runTune, tmpDir, writeSpec } from '../helpers/tune.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'scheduled-trial.mjs');
-
-function onlySession(cwd: string, name: string): string {
-  const root = join(cwd, 'sessions', name);
-  return join(root, readdirSync(root)[0]);
-}
 
 interface Ev { type: string; id?: string; iteration?: number; fired?: number[] }
 function events(dir: string): Ev[] {

@@ -2,14 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resultsJson, resumeLine, runTune, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
+import { onlySession, resultsJson, resumeLine, runTune, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
 
 const SEED = Number(process.env.TUNE_TEST_SEED ?? Date.now() % 100000);
-
-function onlySession(cwd: string, name: string): string {
-  const root = join(cwd, 'sessions', name);
-  return join(root, readdirSync(root)[0]);
-}
 
 const strip = (d: ResultsDoc) => d.trials.map(({ id, status, config, iteration, last, best }) => ({ id, status, config, iteration, last, best }));
 

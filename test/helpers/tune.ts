@@ -48,6 +48,14 @@ export function sessionDirFrom(stdout: string, cwd: string): string {
   return resolve(cwd, m[1].replace(/^'|'$/g, ''));
 }
 
+/** The one session a spec named `name` created under `cwd`/sessions (a test makes one per folder). */
+export function onlySession(cwd: string, name: string): string {
+  const root = join(cwd, 'sessions', name);
+  const dirs = readdirSync(root);
+  if (dirs.length !== 1) throw new Error(`expected one session in ${root}, found ${dirs.length}`);
+  return join(root, dirs[0]);
+}
+
 export function writeSpec(dir: string, spec: unknown, name = 'spec.yaml'): string {
   const file = join(dir, name);
   writeFileSync(file, typeof spec === 'string' ? spec : JSON.stringify(spec, null, 2));
