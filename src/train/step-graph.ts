@@ -1,7 +1,8 @@
 /**
  * The training graphs: forward, backward and (on the last micro-batch of an optimizer step) the update,
- * all in one graph so each micro-batch is one session run. Parameters and optimizer state go in as inputs
- * and come back as outputs, which the trainer feeds to the next run as they are.
+ * all in one graph so each micro-batch is one session run. Parameters and optimizer state go in as flat
+ * vectors (one per parameter group, see paramGroups) and come back as outputs, which the trainer feeds to
+ * the next run as they are; the forward pass takes each parameter as its own input, a view of the flat one.
  *
  * Gradient accumulation over k micro-batches uses up to four variants of the same graph:
  *   gradIn=false update=true   k = 1: the whole step
@@ -10,15 +11,71 @@
  *   gradIn=true  update=true   last: (sum + its gradient) / k, clipped, then the update
  * The eval graph is the forward pass alone, giving logits.
  */
-import { add, gradients, mul, Graph, type FloatDType, type Value } from './onnx/index.js';
+import { add, concat, gradients, mul, reshape, Graph, type FloatDType, type Value } from './onnx/index.js';
 import { clipByGlobalNorm } from './clip.js';
 import type { ModelDef, ParamSpec } from './models/types.js';
 import { applyOptimizer, optimizerScalarNames, STATE_SLOTS, type OptimizerKind } from './optimizer.js';
+import { numel } from './params.js';
 import { ScalarInput } from './scalars.js';
 
-/** Feed and output names: `p/NAME` parameters, `m/NAME` `v/NAME` state, `g/NAME` gradient sums; a trailing `'` marks the new value. */
+/** Per-parameter names: `p/NAME` the forward pass's parameter inputs; `p/NAME`, `m/NAME`, `v/NAME` checkpoint tensors. */
 export const slot = (kind: string, name: string, next = false): string => `${kind}${next ? "'" : ''}/${name}`;
+/**
+ * The step graph's flat vectors, one per parameter group (paramGroups): `p@decay` holds the small
+ * weight-decayed parameters end to end, `p@plain` the other small ones, `p@=NAME` one big parameter;
+ * `m@…`, `v@…`, `g@…` are laid out the same way. A trailing `'` marks the new value.
+ */
+export const flatSlot = (kind: string, group: string, next = false): string => `${kind}${next ? "'" : ''}@${group}`;
 export const LOSS = 'loss';
+
+export interface GroupMember {
+  readonly spec: ParamSpec;
+  /** Start of this parameter in its group's flat vector. */
+  readonly offset: number;
+  readonly size: number;
+}
+
+export interface ParamGroup {
+  /** `decay` and `plain` for the shared vectors, `=NAME` for a parameter that is a group of its own. */
+  readonly key: string;
+  readonly decay: boolean;
+  readonly members: readonly GroupMember[];
+  readonly size: number;
+}
+
+/**
+ * Parameters with at least this many elements are a group of their own: their update is a few nodes over
+ * one big tensor already, and joining them into a shared vector would cost a copy (the Concat) per step.
+ */
+export const OWN_GROUP_SIZE = 1 << 16;
+
+/**
+ * Parameters in flat vectors, each updated as a whole: every big parameter (OWN_GROUP_SIZE) on its own,
+ * then the small ones split by whether weight decay applies, each in spec order (empty groups left out).
+ * The forward pass reads each parameter as its own input, fed a view of its group's vector.
+ */
+export function paramGroups(specs: readonly ParamSpec[]): ParamGroup[] {
+  const out: ParamGroup[] = [];
+  const small: ParamSpec[] = [];
+  for (const spec of specs) {
+    const n = numel(spec.shape);
+    if (n < OWN_GROUP_SIZE) small.push(spec);
+    else out.push({ key: `=${spec.name}`, decay: spec.decay, members: [{ spec, offset: 0, size: n }], size: n });
+  }
+  for (const decay of [true, false]) {
+    const members: GroupMember[] = [];
+    let size = 0;
+    for (const spec of small) {
+      if (spec.decay !== decay) continue;
+      const n = numel(spec.shape);
+      members.push({ spec, offset: size, size: n });
+      size += n;
+    }
+    if (members.length) out.push({ key: decay ? 'decay' : 'plain', decay, members, size });
+  }
+  return out;
+}
+
 export const LOGITS = 'logits';
 
 export interface StepVariant {
@@ -49,12 +106,19 @@ export function buildStepGraph<S>(model: ModelDef<S>, sizes: S, v: StepVariant, 
   const batch = model.batchInputs(g, sizes, v.batch, dtype);
   const loss = model.loss(sizes, p, batch);
   g.output(LOSS, loss);
-  const grads = gradients(loss, specs.map((s) => p[s.name])).map((gr, i) => {
+  const byName = new Map<string, Value>();
+  gradients(loss, specs.map((s) => p[s.name])).forEach((gr, i) => {
     if (!gr) throw new Error(`the ${model.kind} loss does not depend on ${specs[i].name}`);
-    return v.gradIn ? add(g.input(slot('g', specs[i].name), dtype, specs[i].shape), gr) : gr;
+    byName.set(specs[i].name, gr);
+  });
+  // One flat gradient vector per group, laid out as the group's flat parameter vector.
+  const groups = paramGroups(specs);
+  const grads = groups.map((gr) => {
+    const flat = concat(gr.members.map((m) => reshape(byName.get(m.spec.name)!, [m.size])), 0);
+    return v.gradIn ? add(g.input(flatSlot('g', gr.key), dtype, [gr.size]), flat) : flat;
   });
   if (!v.update) {
-    specs.forEach((s, i) => g.output(slot('g', s.name, true), grads[i]));
+    groups.forEach((gr, i) => g.output(flatSlot('g', gr.key, true), grads[i]));
     return { graph: g, scalarNames: [] };
   }
 
@@ -64,19 +128,20 @@ export function buildStepGraph<S>(model: ModelDef<S>, sizes: S, v: StepVariant, 
   let mean = v.gradIn ? grads.map((gr) => mul(gr, scalars.get('inv_k'))) : grads;
   if (v.clip) mean = clipByGlobalNorm(mean, scalars.get('clip'));
   const slots = STATE_SLOTS[v.optimizer];
+  // The update runs on the flat vectors: a handful of nodes per group, however many parameters there are.
   const updated = applyOptimizer(
     v.optimizer,
-    specs.map((s, i) => ({
-      param: p[s.name],
+    groups.map((gr, i) => ({
+      param: g.input(flatSlot('p', gr.key), dtype, [gr.size]),
       grad: mean[i],
-      state: slots.map((k) => g.input(slot(k, s.name), dtype, s.shape)),
-      decay: s.decay,
+      state: slots.map((k) => g.input(flatSlot(k, gr.key), dtype, [gr.size])),
+      decay: gr.decay,
     })),
     (name) => scalars.get(name),
   );
-  specs.forEach((s, i) => {
-    g.output(slot('p', s.name, true), updated[i].param);
-    slots.forEach((k, j) => g.output(slot(k, s.name, true), updated[i].state[j]));
+  groups.forEach((gr, i) => {
+    g.output(flatSlot('p', gr.key, true), updated[i].param);
+    slots.forEach((k, j) => g.output(flatSlot(k, gr.key, true), updated[i].state[j]));
   });
   return { graph: g, scalarNames };
 }

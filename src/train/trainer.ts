@@ -19,7 +19,7 @@ import type { Feed } from './onnx/index.js';
 import { optimizerScalars, STATE_SLOTS } from './optimizer.js';
 import { growParams, growState, initParams, numel, zeroState, type Tensors } from './params.js';
 import { packScalars, SCALARS_INPUT } from './scalars.js';
-import { buildEvalGraph, buildStepGraph, LOGITS, LOSS, slot, type StepVariant } from './step-graph.js';
+import { buildEvalGraph, buildStepGraph, flatSlot, LOGITS, LOSS, paramGroups, slot, type ParamGroup, type StepVariant } from './step-graph.js';
 import { decodeState, encodeState, type TrainerState } from './trainer-state.js';
 import { mnistTask } from './tasks/mnist.js';
 import { namesTask } from './tasks/names.js';
@@ -54,7 +54,12 @@ function taskFor(kind: ModelKind, sizes: Partial<ModelSizes>): Task<ModelSizes> 
 
 export class Trainer {
   private specs: ParamSpec[];
-  /** Parameters (`p/NAME`), optimizer state (`m/NAME`, `v/NAME`) and the current batch, by feed name. */
+  /** How parameters, state and gradients are laid out in flat vectors (see paramGroups). */
+  private groups: ParamGroup[];
+  /**
+   * By feed name: parameters, optimizer state and gradient sums as flat vectors (`p@decay`, `m@plain`, ...),
+   * views of the parameter vectors per parameter (`p/NAME`) for the forward pass, and the current batch.
+   */
   private readonly feeds: Record<string, Feed> = {};
   private readonly graphs = new GraphCache();
   private readonly batchBuffers = new Map<number, BatchFeeds>();
@@ -71,6 +76,7 @@ export class Trainer {
     state: ReadonlyMap<string, Tensors>,
   ) {
     this.specs = task.model.params(currentSizes);
+    this.groups = paramGroups(this.specs);
     this.storeTensors(params, state);
   }
 
@@ -167,8 +173,9 @@ export class Trainer {
       if (variant.update) this.feeds[SCALARS_INPUT] = packScalars(scalarNames, values);
       const out = await runner.run(this.feeds);
       loss += out[LOSS][0] as number;
-      // Every other output is the next value of an input: `p'/w` becomes `p/w`. The buffer is handed over as is.
+      // Every other output is the next value of an input: `p'@decay` becomes `p@decay`. The buffer is handed over as is.
       for (const name of runner.outputNames) if (name !== LOSS) this.feeds[name.replace("'", '')] = out[name];
+      if (variant.update) this.refreshViews();
     }
     this.step = t;
     return loss / k;
@@ -212,6 +219,7 @@ export class Trainer {
     for (const key of Object.keys(this.feeds)) delete this.feeds[key];
     this.currentSizes = sizes;
     this.specs = specs;
+    this.groups = paramGroups(specs);
     this.storeTensors(params, state);
     this.graphs.invalidate();
   }
@@ -251,14 +259,34 @@ export class Trainer {
     return b;
   }
 
+  /** Per-name views of one kind's flat vectors ('p', 'm' or 'v'). */
   private collect(kind: string): Map<string, Float32Array> {
-    // Parameters and state are float32 by construction; the feed record is typed for every dtype.
-    return new Map(this.specs.map((s) => [s.name, this.feeds[slot(kind, s.name)] as Float32Array]));
+    const views = new Map<string, Float32Array>();
+    for (const gr of this.groups) {
+      // Parameters and state are float32 by construction; the feed record is typed for every dtype.
+      const flat = this.feeds[flatSlot(kind, gr.key)] as Float32Array;
+      for (const m of gr.members) views.set(m.spec.name, flat.subarray(m.offset, m.offset + m.size));
+    }
+    // In spec order, as callers (and checkpoints) have always seen them.
+    return new Map(this.specs.map((s) => [s.name, views.get(s.name)!]));
   }
 
+  /** Points the forward pass's per-parameter feeds at the current flat parameter vectors. */
+  private refreshViews(): void {
+    for (const [name, view] of this.collect('p')) this.feeds[slot('p', name)] = view;
+  }
+
+  /** Copies per-name tensors into fresh flat vectors, one per group and kind. */
   private storeTensors(params: Tensors, state: ReadonlyMap<string, Tensors>): void {
-    for (const [name, t] of params) this.feeds[slot('p', name)] = t;
-    for (const [kind, tensors] of state) for (const [name, t] of tensors) this.feeds[slot(kind, name)] = t;
+    const kinds: [string, Tensors][] = [['p', params], ...state];
+    for (const [kind, tensors] of kinds) {
+      for (const gr of this.groups) {
+        const flat = new Float32Array(gr.size);
+        for (const m of gr.members) flat.set(tensors.get(m.spec.name)!, m.offset);
+        this.feeds[flatSlot(kind, gr.key)] = flat;
+      }
+    }
+    this.refreshViews();
     this.batchBuffers.clear();
   }
 }

@@ -133,6 +133,9 @@ test('tune train follows a schedule, writes completed flags back to the file (ke
   assert.match(written, /^# decay twice\n- name: change_lr\n  value: 0\.5\n  max_wait_iters: 300\n  completed: true\n/);
   const cmd = resumeLine(r.stdout).split(' ');
   const resumed = startTune(cmd.slice(1), dir);
+  // The second operation may already have fired before the pause landed; wait for the resumed run to be
+  // under way (its signal handlers installed) before interrupting it.
+  while (!/\] resumed /.test(resumed.stdoutSoFar()) && Date.now() < end) await sleep(20);
   while (!/completed: true[\s\S]*completed: true/.test(readFileSync(join(dir, 's.yaml'), 'utf8')) && Date.now() < end) await sleep(20);
   resumed.child.kill('SIGINT');
   assert.equal((await resumed.result).code, 3);

@@ -136,6 +136,9 @@ export function toModel(graph: Graph, outputNames?: readonly string[]): P.ModelP
       case 'Gather':
         node('Gather', input, [int('axis', 0)]);
         break;
+      case 'Concat':
+        node('Concat', input, [int('axis', v.attrs.axis)]);
+        break;
       case 'ScatterNDAdd':
         node('ScatterND', input, [str('reduction', 'add')]);
         break;

@@ -61,6 +61,8 @@ export interface AuxOpAttrs {
   Greater: NoAttrs;
   Equal: NoAttrs;
   ScatterNDAdd: NoAttrs;
+  /** Joins tensors along one axis; used to flatten gradients into one vector, so it needs no rule. */
+  Concat: { readonly axis: number };
 }
 
 interface LeafAttrs {

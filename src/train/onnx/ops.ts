@@ -219,6 +219,20 @@ export function reshape(x: Value, shape: Shape): Value {
   return x.graph.node('Reshape', [x], { shape: resolved }, x.dtype, resolved);
 }
 
+/** The tensors joined along `axis`; every other axis must agree. One tensor is returned as it is. */
+export function concat(xs: readonly Value[], axis = 0): Value {
+  if (xs.length === 0) fail('Concat', 'needs at least one tensor');
+  if (xs.length === 1) return xs[0];
+  sameDType('Concat', ...xs);
+  const a = axisOf('Concat', xs[0], axis);
+  const rank = xs[0].shape.length;
+  if (xs.some((x) => x.shape.length !== rank || x.shape.some((d, i) => i !== a && d !== xs[0].shape[i]))) {
+    fail('Concat', `shapes ${xs.map((x) => fmtShape(x.shape)).join(', ')} differ off axis ${a}`);
+  }
+  const shape = xs[0].shape.map((d, i) => (i === a ? xs.reduce((n, x) => n + x.shape[a], 0) : d));
+  return xs[0].graph.node('Concat', xs, { axis: a }, xs[0].dtype, shape);
+}
+
 /** Permute axes; the default reverses them (numpy .T). */
 export function transpose(x: Value, perm?: readonly number[]): Value {
   const rank = x.shape.length;
