@@ -140,7 +140,7 @@ export function parseArgs(argv: string[]): Command {
       if (files.length !== 1) throw new BadInputError('tune schedule plan needs exactly one schedule file');
       return { kind: 'schedule-plan', file: files[0], set: sets(p) };
     }
-    throw new BadInputError(`tune schedule ${verb ?? ''}: unknown; use validate, migrate or plan`.replace('schedule :', 'schedule:'));
+    throw new BadInputError(`tune schedule${verb ? ` ${verb}` : ''}: unknown; use validate, migrate or plan`);
   }
   only(p, ['--sessions-root'], 'run');
   const runArgs = first === 'run' ? rest : p.positional;

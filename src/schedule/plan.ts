@@ -1,5 +1,6 @@
 import { formatNumber } from '../ui/format.js';
 import { applyToParam, operationSpec } from './operations.js';
+import { triggerText } from './trigger.js';
 import type { Operation } from './types.js';
 
 /** The built-in MLP trial's starting point, which `--set` changes. */
@@ -20,7 +21,7 @@ export function planSchedule(ops: readonly Operation[], start: Record<string, nu
   const shape = () => `2-${Array.from({ length: h.layers }, () => h.hidden).join('-')}-3`;
   const steps = ops.map((op, index) => {
     const spec = operationSpec(op.name);
-    const when = [op.trigger_loss !== null ? `loss < ${op.trigger_loss}` : '', op.max_wait_iters !== null ? `${op.max_wait_iters} it after the previous` : ''].filter(Boolean).join(' or ');
+    const when = triggerText(op);
     let change: string;
     if (op.completed) {
       change = 'already completed: skipped';

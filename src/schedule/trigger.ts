@@ -38,6 +38,14 @@ export function afterFiring(state: ScheduleState, fire: readonly number[], itera
   return { completed, lastFire: iteration, fired: [...state.fired, ...fire.map((index) => ({ index, iteration, loss }))] };
 }
 
+/** "loss < 2.5 or 120 it after the previous": when an operation fires, for the plan and the detail view. */
+export function triggerText(op: Operation): string {
+  const when: string[] = [];
+  if (op.trigger_loss !== null) when.push(`loss < ${op.trigger_loss}`);
+  if (op.max_wait_iters !== null) when.push(`${op.max_wait_iters} it after the previous`);
+  return when.join(' or ');
+}
+
 /** "2/5 · next change_lr at loss < 2.5 or +120 it" for the UI's schedule column. */
 export function scheduleProgress(ops: readonly Operation[], state: ScheduleState, iteration: number): string {
   const done = state.completed.filter(Boolean).length;

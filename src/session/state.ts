@@ -142,12 +142,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'checkpoint':
       trial(state, ev.id).checkpoint = ev.checkpoint;
       break;
-    case 'trial_paused': {
-      const t = trial(state, ev.id);
-      t.status = 'paused';
-      t.pid = null;
-      break;
-    }
+    case 'trial_paused':
     case 'trial_interrupted': {
       const t = trial(state, ev.id);
       t.status = 'paused';

@@ -32,8 +32,7 @@ export class SessionStore {
   }
 
   /** Opens an existing session for driving it (the caller holds the lock). */
-  static open(dir: string): SessionStore {
-    const state = loadSessionState(dir);
+  static open(dir: string, state: SessionState = loadSessionState(dir)): SessionStore {
     dropTornTail(sessionPaths(dir).events);
     return new SessionStore(dir, state);
   }
@@ -113,8 +112,8 @@ function replayJournal(file: string, state: SessionState): void {
   if (!existsSync(file)) return;
   const text = readFileSync(file, 'utf8');
   const lines = text.split('\n');
-  const complete = text.endsWith('\n') ? lines.length - 1 : lines.length - 1; // the last piece is '' or a torn line
-  for (let i = 0; i < complete; i++) {
+  // The last piece after the final newline is '' or a torn line of a crashed append: never applied.
+  for (let i = 0; i < lines.length - 1; i++) {
     const line = lines[i];
     if (line === '') continue;
     let ev: SessionEvent;

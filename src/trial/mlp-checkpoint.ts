@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { checkpointName, pruneCheckpoints } from './checkpoint-files.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RngState } from '../search/rng.js';
@@ -45,12 +46,10 @@ export function saveMlpCheckpoint(dir: string, s: MlpTrainingState): string {
   };
   const body = JSON.stringify(payload);
   const sha256 = createHash('sha256').update(body).digest('hex');
-  const name = `ckpt-${String(s.iteration).padStart(8, '0')}.json`;
+  const name = checkpointName(s.iteration, '.json');
   const path = join(dir, name);
   writeFileAtomic(path, `{"format":"${FORMAT}","version":${VERSION},"sha256":"${sha256}","payload":${body}}\n`);
-  // Keep this one and the one before: tune may not have recorded this one yet if it dies right now.
-  const older = readdirSync(dir).filter((f) => /^ckpt-\d+\.json$/.test(f) && f < name).sort();
-  for (const f of older.slice(0, -1)) unlinkSync(join(dir, f));
+  pruneCheckpoints(dir, name);
   return path;
 }
 

@@ -122,6 +122,19 @@ export class TrialRuntime {
     }
   }
 
+  /**
+   * A validation boundary as the protocol wants it: report and wait for the decision; then `done` (a stop,
+   * or the last iteration), else a checkpoint (every checkpointEvery-th boundary, and always before a
+   * pause) and `paused` when asked. `save` writes a complete checkpoint and returns its path.
+   */
+  async boundary(iteration: number, metrics: Record<string, number>, boundaryIndex: number, save: () => string): Promise<void> {
+    const decision = await this.report(iteration, metrics);
+    if (decision === 'stop' || iteration >= this.maxIters) this.done(iteration);
+    const pause = decision === 'pause' || this.pauseRequested();
+    if (pause || boundaryIndex % this.checkpointEvery === 0) this.checkpointSaved(save(), iteration);
+    if (pause) this.paused(iteration);
+  }
+
   /** True when tune asked every trial to pause (the session's pause file exists). */
   pauseRequested(): boolean {
     return existsSync(this.pauseFile);

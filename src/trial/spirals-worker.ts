@@ -107,14 +107,10 @@ async function main(): Promise<void> {
     trainLoss /= steps;
     const v = validate();
     process.stdout.write(`iteration ${s.iteration}: val_loss=${v.val_loss} val_acc=${v.val_acc}\n`);
-    const decision = await rt.report(s.iteration, { ...v, train_loss: trainLoss });
-    if (decision === 'stop' || s.iteration >= rt.maxIters) rt.done(s.iteration);
-    const pause = decision === 'pause' || rt.pauseRequested();
-    if (pause || s.boundaries % rt.checkpointEvery === 0) {
+    await rt.boundary(s.iteration, { ...v, train_loss: trainLoss }, s.boundaries, () => {
       s.rng = rng.getState();
-      rt.checkpointSaved(saveMlpCheckpoint(ckptDir, s), s.iteration);
-    }
-    if (pause) rt.paused(s.iteration);
+      return saveMlpCheckpoint(ckptDir, s);
+    });
   }
   rt.done(s.iteration);
 }

@@ -5,7 +5,8 @@
  * and the trainer's hyperparameters (lr, optimizer, momentum, beta1, beta2, weight_decay, batch_size,
  * grad_accum, warmup_iters, clip, augment); other keys belong to the user and are ignored.
  */
-import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { checkpointName, pruneCheckpoints } from './checkpoint-files.js';
 import { isAbsolute, join } from 'node:path';
 import { Trainer, type Hyperparameters, type TrainerConfig } from '../train/index.js';
 import type { Json } from '../util/json.js';
@@ -21,12 +22,6 @@ function configFor(kind: 'mlp' | 'gpt', config: Record<string, ParamValue>, seed
   for (const k of HYPER_KEYS) if (k in config) hyper[k] = config[k];
   // Sizes and hyperparameters are checked by the trainer, which names the key, the value and the rule.
   return { kind, seed, sizes, hyper: hyper as Partial<Hyperparameters> } as TrainerConfig;
-}
-
-/** Keeps the newest checkpoint and the one before it (tune may not have recorded the newest yet). */
-function prune(dir: string, keep: string): void {
-  const older = readdirSync(dir).filter((f) => /^ckpt-\d+\.ckpt$/.test(f) && f < keep).sort();
-  for (const f of older.slice(0, -1)) unlinkSync(join(dir, f));
 }
 
 async function main(): Promise<void> {
@@ -59,16 +54,12 @@ async function main(): Promise<void> {
     boundaries += 1;
     const metrics = { ...(await trainer.evaluate()), train_loss: trainLoss };
     process.stdout.write(`iteration ${trainer.iteration}: ${Object.entries(metrics).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-    const decision = await rt.report(trainer.iteration, metrics);
-    if (decision === 'stop' || trainer.iteration >= rt.maxIters) rt.done(trainer.iteration);
-    const pause = decision === 'pause' || rt.pauseRequested();
-    if (pause || boundaries % rt.checkpointEvery === 0) {
-      const name = `ckpt-${String(trainer.iteration).padStart(8, '0')}.ckpt`;
+    await rt.boundary(trainer.iteration, metrics, boundaries, () => {
+      const name = checkpointName(trainer.iteration, '.ckpt');
       trainer.save(join(ckptDir, name), { boundaries } as Json);
-      prune(ckptDir, name);
-      rt.checkpointSaved(join('checkpoints', name), trainer.iteration);
-    }
-    if (pause) rt.paused(trainer.iteration);
+      pruneCheckpoints(ckptDir, name);
+      return join('checkpoints', name);
+    });
   }
   rt.done(trainer.iteration);
 }

@@ -3,7 +3,7 @@ import { trialPaths } from '../session/layout.js';
 import { bestTrial, type SessionEvent } from '../session/state.js';
 import type { SessionStore } from '../session/store.js';
 import type { ScheduleView, TrialRow, ViewSnapshot } from './snapshot.js';
-import { scheduleProgress } from '../schedule/trigger.js';
+import { scheduleProgress, triggerText } from '../schedule/trigger.js';
 import type { TrialSchedule } from '../schedule/trial-schedule.js';
 
 function scheduleView(s: TrialSchedule, iteration: number): ScheduleView {
@@ -11,8 +11,7 @@ function scheduleView(s: TrialSchedule, iteration: number): ScheduleView {
     progress: scheduleProgress(s.ops, s.state, iteration),
     ops: s.ops.map((op, i) => {
       const fired = [...s.state.fired].reverse().find((f) => f.index === i) ?? null;
-      const when = [op.trigger_loss !== null ? `loss < ${op.trigger_loss}` : '', op.max_wait_iters !== null ? `${op.max_wait_iters} it after the previous` : ''].filter(Boolean).join(' or ');
-      return { name: op.name, value: op.value, desc: op.desc, when, fired: s.state.completed[i] ? (fired ? { iteration: fired.iteration, loss: fired.loss } : { iteration: -1, loss: null }) : null };
+      return { name: op.name, value: op.value, desc: op.desc, when: triggerText(op), fired: s.state.completed[i] ? (fired ? { iteration: fired.iteration, loss: fired.loss } : { iteration: -1, loss: null }) : null };
     }),
   };
 }

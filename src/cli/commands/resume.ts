@@ -75,7 +75,7 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   try {
     const state = loadSessionState(dir); // again, under the lock
     verifyCheckpoints(state, dir);
-    store = SessionStore.open(dir);
+    store = SessionStore.open(dir, state);
   } catch (err) {
     lock.release();
     throw err;
