@@ -18,8 +18,9 @@ test('MNIST: the package\'s 10,000 real digits, split 8,500 / 1,500 the same way
   let max = 0;
   for (const v of train.x) max = Math.max(max, v);
   assert.equal(max, 1);
-  // Deterministic: a checksum of the first validation image and label stays put.
-  assert.equal(val.y[0], loadMnist().val.y[0]);
+  // The split is a pure function of our seed: the first validation labels, as recorded on 2026-11-25. A
+  // change of RNG, seed or reading order moves them (comparing with a second load could not: it is cached).
+  assert.deepEqual(Array.from(val.y.subarray(0, 20)), [3, 6, 3, 3, 5, 9, 0, 1, 6, 3, 7, 1, 7, 4, 7, 9, 7, 9, 7, 7]);
 });
 
 test('shifting an image moves every pixel by (dx, dy) and fills with zeros', () => {
