@@ -859,6 +859,9 @@ async function cpuRunUi(repeat: number, hz: number): Promise<CpuSample> {
     delete env.NO_COLOR;
     delete env.NODE_ENV;
     delete env.TMUX;
+    // A person's terminal: with CI set, tune (like Ink) shows the plain reporter instead of the live view.
+    delete env.CI;
+    delete env.CONTINUOUS_INTEGRATION;
     // Where tmux puts a -L socket; replaced by what tmux reports once it runs.
     const guess = join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket);
     tmuxServers.set(socket, { tune: null, path: guess });

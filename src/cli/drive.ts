@@ -31,7 +31,10 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     throw err;
   }
   const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, scheduleWriteBack: state.scheduleWriteBack ?? null });
-  const useUi = ctx.stdoutIsTTY && ctx.stdinIsTTY;
+  // Ink draws no live frame when it believes it runs in CI (CI or CONTINUOUS_INTEGRATION set, as its
+  // is-in-ci decides): there the plain reporter shows progress instead of a screen that stays empty.
+  const inCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in ctx.env && ctx.env[k] !== '0' && ctx.env[k] !== 'false');
+  const useUi = ctx.stdoutIsTTY && ctx.stdinIsTTY && !inCi;
   const say = useUi ? () => {} : ctx.err;
 
   let interrupts = 0;

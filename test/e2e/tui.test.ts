@@ -36,7 +36,8 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
     concurrency: 3,
   });
   tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '34', 'bash', '--norc', '--noprofile');
-  tmux('send-keys', '-t', session, `cd ${cwd} && PS1='$ ' && clear`, 'Enter');
+  // A person's terminal: the test's own CI variable (set by .ci/run) must not reach tune there.
+  tmux('send-keys', '-t', session, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter');
   tmux('send-keys', '-t', session, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
 
   let s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3, 'three running trials');
@@ -108,7 +109,7 @@ test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the 
   execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
   try {
     const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
-    execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && clear`, 'Enter']);
+    execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter']);
     execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml | cat; echo EXIT=\${PIPESTATUS[0]}`, 'Enter']);
     const end = Date.now() + 30000;
     while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
@@ -118,6 +119,36 @@ test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the 
     while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
     assert.match(s, /pause requested \(p\): waiting for 0000, 0001 to reach a validation boundary/);
     assert.match(s, /\n\S+ --resume-session sessions\/piped\/session_\S+\nEXIT=3/);
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', name]);
+  }
+});
+
+test('in CI with a terminal (CI=true), the plain reporter runs: Ink would draw nothing until the end', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+  const cwd = tmpDir();
+  writeSpec(cwd, {
+    name: 'ci',
+    trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
+    search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
+    num_trials: 2,
+    max_iters: 200000,
+    eval_interval: 2000,
+    concurrency: 2,
+  });
+  const name = `${session}-ci`;
+  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
+  try {
+    const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
+    execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && export CI=true && clear`, 'Enter']);
+    execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter']);
+    const end = Date.now() + 30000;
+    while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
+    assert.match(shot(), /\[0000\] started\s+lr=/);
+    assert.doesNotMatch(shot(), /p pause all/);
+    execFileSync('tmux', ['send-keys', '-t', name, 'p']);
+    let s = '';
+    while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
+    assert.match(s, /\n\S+ --resume-session sessions\/ci\/session_\S+\nEXIT=3/);
   } finally {
     spawnSync('tmux', ['kill-session', '-t', name]);
   }
