@@ -30,7 +30,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     lock.release();
     throw err;
   }
-  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, scheduleWriteBack: state.scheduleWriteBack ?? null });
+  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir });
   // Ink draws no live frame when it believes it runs in CI (CI or CONTINUOUS_INTEGRATION set, as its
   // is-in-ci decides): there the plain reporter shows progress instead of a screen that stays empty.
   const inCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in ctx.env && ctx.env[k] !== '0' && ctx.env[k] !== 'false');
@@ -117,11 +117,12 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
   if (outcome === 'paused') {
     const s = store.state;
     const paused = s.trials.filter((t) => t.status === 'paused').length;
+    const waiting = s.trials.filter((t) => t.status === 'waiting').length;
     const pending = s.trials.filter((t) => t.status === 'pending').length;
     const done = s.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length;
     ctx.out('');
     const trials = (n: number) => `${n} trial${n === 1 ? '' : 's'}`;
-    ctx.out(`${quitBy ? 'Quit' : 'Paused'}: ${trials(done)} done, ${paused} paused, ${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
+    ctx.out(`${quitBy ? 'Quit' : 'Paused'}: ${trials(done)} done, ${paused} paused, ${waiting ? `${waiting} waiting at a rung, ` : ''}${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
     ctx.out('To resume exactly where it stopped, run:');
     ctx.out(resumeCommand(ctx.cwd, store.dir, ctx.scriptPath, ctx.env.PATH));
     return EXIT.paused;

@@ -20,6 +20,7 @@ export function resultsDocument(state: SessionState, status: SessionStatus): Jso
       last: t.last,
       best: t.best ? t.best.value : null,
       failures: t.failures,
+      ...(t.place ? { rung: t.place } : {}),
       ...(t.error ? { error: t.error } : {}),
     })),
   } as unknown as Json;
@@ -28,12 +29,13 @@ export function resultsDocument(state: SessionState, status: SessionStatus): Jso
 export function resultsTable(state: SessionState): string {
   const keys = Object.keys(state.spec.search_space);
   const m = state.spec.metric;
-  const header = ['trial', 'status', ...keys, 'iter', `last ${m}`, `best ${m}`];
+  const rungs = state.trials.some((t) => t.place);
+  const header = ['trial', 'status', ...keys, 'iter', `last ${m}`, `best ${m}`, ...(rungs ? ['rung'] : [])];
   const rows = state.trials.map((t) => [
     t.id, t.status, ...keys.map((k) => formatValue(t.config[k])), String(t.iteration),
-    formatMetric(t.last?.[m]), t.best ? formatNumber(t.best.value) : '-',
+    formatMetric(t.last?.[m]), t.best ? formatNumber(t.best.value) : '-', ...(rungs ? [t.place ?? ''] : []),
   ]);
-  const numeric = header.map((_, i) => i >= 2);
+  const numeric = header.map((h, i) => i >= 2 && h !== 'rung');
   const best = bestTrial(state);
   const lines = [table(header, rows, numeric)];
   if (best?.best) lines.push('', `best: trial ${best.id}  ${m}=${formatNumber(best.best.value)} (iteration ${best.best.iteration})  ${formatConfig(best.config)}`);

@@ -1,15 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, appendFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
-import { trialSeed } from '../search/index.js';
-import type { Decision, Scheduler, Searcher } from '../search/types.js';
-import { sessionPaths, trialIdOf, trialPaths } from '../session/layout.js';
+import { lossOf, trialSeed } from '../search/index.js';
+import type { ChooseContext, Decision, Scheduler, Searcher, TrialOutcome } from '../search/types.js';
+import { trialIdOf } from '../session/layout.js';
 import type { SessionStore } from '../session/store.js';
-import type { TrialRecord } from '../session/state.js';
+import type { EventBody, TrialRecord } from '../session/state.js';
 import { ENV, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
-import { trialScheduleFile, trialScheduleFor } from '../schedule/trial-schedule.js';
+import type { Json } from '../util/json.js';
+import { trialScheduleFor } from '../schedule/trial-schedule.js';
 import { dueOperations } from '../schedule/trigger.js';
 import type { Launcher, TrialProcess } from './launcher.js';
 
@@ -23,8 +19,6 @@ export interface OrchestratorOptions {
   /** The argv that starts one trial (the built-in worker or the spec's command, resolved). */
   trialArgv: string[];
   trialCwd: string;
-  /** `tune train`: the schedule file to write back after each operation (with its completed flags). */
-  scheduleWriteBack?: string | null;
 }
 
 interface Live {
@@ -35,13 +29,16 @@ interface Live {
   ended: 'paused' | 'done' | 'stopped' | null;
   lastDecision: Decision | null;
   protocolError: string | null;
-  metricsIteration: number;
 }
 
 /**
- * The event loop of a session: starts up to `concurrency` trials, turns their reports into decisions,
- * records everything through the store, restarts crashed trials from their last checkpoint, and drains
- * the trials to a validation boundary on pause. It never prints: views subscribe to the store's events.
+ * The event loop of a session and the one place between the strategies and the trials: it starts trials
+ * when the scheduler says so (a promotion, or a new trial from the searcher), turns their reports into
+ * decisions, gives each (trial, iteration) result to the searcher and scheduler exactly once, and journals
+ * their state with every decision that changes it, so a `kill -9` at any moment loses none of it. It
+ * restarts crashed trials from their last checkpoint and drains the trials to a validation boundary on
+ * pause. It never prints (views subscribe to the store's events) and never touches a file itself (the
+ * session layer owns them).
  */
 export class Orchestrator {
   private readonly live = new Map<string, Live>();
@@ -51,10 +48,14 @@ export class Orchestrator {
   private quitting = false;
   private finished = false;
   private resolveRun: (o: RunOutcome) => void = () => {};
-  private readonly paths;
+  private rejectRun: (err: Error) => void = () => {};
+  /** The strategies' state as last journalled: a decision journals a state only when it changed. */
+  private searcherJson: string;
+  private schedulerJson: string;
 
   constructor(private readonly o: OrchestratorOptions) {
-    this.paths = sessionPaths(o.store.dir);
+    this.searcherJson = JSON.stringify(o.searcher.getState());
+    this.schedulerJson = JSON.stringify(o.scheduler.getState());
   }
 
   get state() {
@@ -66,7 +67,10 @@ export class Orchestrator {
   }
 
   run(): Promise<RunOutcome> {
-    const done = new Promise<RunOutcome>((resolve) => (this.resolveRun = resolve));
+    const done = new Promise<RunOutcome>((resolve, reject) => {
+      this.resolveRun = resolve;
+      this.rejectRun = reject;
+    });
     this.fill();
     return done;
   }
@@ -75,7 +79,7 @@ export class Orchestrator {
   requestPause(reason: string): void {
     if (this.pausing || this.finished) return;
     this.pausing = true;
-    writeFileAtomic(this.paths.pauseSignal, `${JSON.stringify({ reason, requested: new Date().toISOString(), pid: process.pid })}\n`);
+    this.o.store.files.raisePauseSignal(reason);
     this.o.store.append({ type: 'pause_requested', reason });
     this.maybeFinish();
   }
@@ -106,6 +110,34 @@ export class Orchestrator {
     this.maybeFinish();
   }
 
+  /** The strategies' states that changed since they were last journalled, to go with a decision. */
+  private changedStates(searcher = true): { searcher?: Json; scheduler?: Json } {
+    const out: { searcher?: Json; scheduler?: Json } = {};
+    if (searcher) {
+      const s = JSON.stringify(this.o.searcher.getState());
+      if (s !== this.searcherJson) out.searcher = JSON.parse(s) as Json;
+      this.searcherJson = s;
+    }
+    const c = JSON.stringify(this.o.scheduler.getState());
+    if (c !== this.schedulerJson) out.scheduler = JSON.parse(c) as Json;
+    this.schedulerJson = c;
+    return out;
+  }
+
+  private place(index: number): { place?: string | null } {
+    return this.o.scheduler.describe ? { place: this.o.scheduler.describe(index) } : {};
+  }
+
+  /** Journals a decision together with the strategies' state after it. */
+  private decide(body: EventBody, index: number | null, searcherMayChange = true): void {
+    this.o.store.append({ ...body, ...this.changedStates(searcherMayChange), ...(index === null ? {} : this.place(index)) } as EventBody);
+  }
+
+  private chooseContext(): ChooseContext {
+    return { searcherFinished: this.state.searcher.finished, running: this.live.size };
+  }
+
+  /** Trials to run first: those the session or a failure interrupted, in trial order. */
   private nextRunnable(): TrialRecord | null {
     for (const t of this.state.trials) {
       if ((t.status === 'pending' || t.status === 'paused') && !this.live.has(t.id) && !this.held.has(t.id)) return t;
@@ -114,46 +146,106 @@ export class Orchestrator {
   }
 
   private fill(): void {
-    while (!this.pausing && !this.finished && this.live.size < this.state.spec.concurrency) {
-      let t = this.nextRunnable();
-      if (!t) {
-        if (this.state.searcher.finished) break;
+    try {
+      if (!this.pausing && !this.finished) {
+        // A trial told to wait at a rung is on its way to its checkpoint: until it is there, the scheduler
+        // counts it as waiting while it still runs, so a promotion or a stop of it could not be carried out.
+        // Its exit calls fill again, a few milliseconds later.
+        const settling = this.settling();
+        if (!settling) this.carryOutStops();
+        while (!this.pausing && !this.finished && this.live.size < this.state.spec.concurrency) {
+          const t = this.nextRunnable() ?? (settling ? null : this.nextFromStrategies());
+          if (!t) break;
+          this.launch(t);
+        }
+      }
+      this.maybeFinish();
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private settling(): boolean {
+    return [...this.live.values()].some((l) => l.record.verdict === 'pause');
+  }
+
+  /** A scheduler may end waiting trials whenever it learns enough; that needs no free slot. */
+  private carryOutStops(): void {
+    for (;;) {
+      const c = this.o.scheduler.chooseNext(this.chooseContext());
+      if (c === null || typeof c !== 'object' || !('stop' in c)) return;
+      this.stopWaiting(c.stop);
+    }
+  }
+
+  /** Asks the scheduler what a free slot runs: a promoted trial, or a new one from the searcher. */
+  private nextFromStrategies(): TrialRecord | null {
+    for (;;) {
+      const c = this.o.scheduler.chooseNext(this.chooseContext());
+      if (c === null) return null;
+      if (c === 'new') {
+        if (this.state.searcher.finished) return null;
         const index = this.state.trials.length;
         const config = this.o.searcher.suggest(index);
-        if (config === null) break;
         if (config === 'finished') {
           this.o.store.append({ type: 'searcher_finished', searcher: this.o.searcher.getState() });
-          break;
+          this.searcherJson = JSON.stringify(this.state.searcher.state);
+          continue;
         }
+        if (config === null) return null;
+        this.o.scheduler.onTrialAdded?.(index);
         const id = trialIdOf(index);
         const schedule = trialScheduleFor(this.state.spec, this.state.schedules, config);
-        this.o.store.append({ type: 'trial_created', id, index, config, seed: trialSeed(this.state.spec.seed, index), searcher: this.o.searcher.getState(), schedule });
-        t = this.state.trials[this.state.trials.length - 1];
+        const seed = trialSeed(this.state.spec.seed, index);
+        const states = this.changedStates();
+        this.o.store.append({ type: 'trial_created', id, index, config, seed, schedule, ...states, searcher: this.o.searcher.getState(), ...this.place(index) });
+        return this.state.trials[index];
       }
-      this.launch(t);
+      if ('promote' in c) {
+        const t = this.trialAt(c.promote, 'promoted');
+        this.o.scheduler.promote?.(t.index);
+        this.decide({ type: 'trial_promoted', id: t.id }, t.index, false);
+        return t;
+      }
+      this.stopWaiting(c.stop);
     }
-    this.maybeFinish();
+  }
+
+  private trialAt(index: number, verb: string): TrialRecord {
+    const t = this.state.trials[index];
+    if (!t || t.status !== 'waiting') throw new Error(`the scheduler ${verb} trial ${trialIdOf(index)}, which is ${t ? t.status : 'not a trial'}, not waiting`);
+    return t;
+  }
+
+  private stopWaiting(index: number): void {
+    const t = this.trialAt(index, 'stopped');
+    this.o.scheduler.onTrialEnd?.(t.index, 'stopped');
+    this.o.searcher.onComplete?.(t.index, this.outcome(t, 'stopped'));
+    this.decide({ type: 'trial_stopped', id: t.id, iteration: t.iteration }, t.index);
+  }
+
+  private outcome(t: TrialRecord, status: TrialOutcome['status']): TrialOutcome {
+    return { status, iteration: t.iteration, loss: lossOf(this.state.spec, t.best?.value) };
   }
 
   private launch(t: TrialRecord): void {
-    const tp = trialPaths(this.o.store.dir, t.id);
-    mkdirSync(tp.checkpoints, { recursive: true });
-    if (!existsSync(tp.config)) writeFileAtomic(tp.config, JSON.stringify({ ...this.state.spec.trial.params, ...t.config }, null, 2) + '\n');
+    const files = this.o.store.files;
     const spec = this.state.spec;
-    const checkpoint = t.checkpoint ? join(tp.dir, t.checkpoint.path) : '';
+    files.prepare(t, spec.trial.params);
     if (t.schedule) {
       // A trial (re)starts with the schedule state of the checkpoint it starts from: an operation applied
       // after that checkpoint was lost with the process, so it must fire again (exactly once overall).
       const restored = t.checkpoint ? t.checkpoint.schedule ?? t.schedule.initial : t.schedule.initial;
       if (JSON.stringify(restored) !== JSON.stringify(t.schedule.state)) this.o.store.append({ type: 'schedule_restored', id: t.id, state: restored });
-      this.writeSchedule(t);
+      files.writeSchedule(t);
     }
+    const tp = files.paths(t.id);
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       [ENV.trialDir]: tp.dir,
       [ENV.config]: tp.config,
-      [ENV.pauseFile]: this.paths.pauseSignal,
-      [ENV.checkpoint]: checkpoint,
+      [ENV.pauseFile]: files.pauseSignal,
+      [ENV.checkpoint]: files.checkpointPath(t),
       [ENV.seed]: String(t.seed),
       [ENV.trialId]: t.id,
       [ENV.maxIters]: String(spec.max_iters),
@@ -161,7 +253,7 @@ export class Orchestrator {
       [ENV.checkpointEvery]: String(spec.trial.checkpoint_every),
     };
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
-    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, metricsIteration: lastMetricsIteration(tp.metrics) };
+    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null };
     this.live.set(t.id, live);
     this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, fromIteration: t.checkpoint?.iteration ?? null });
     proc.onLine((line) => {
@@ -186,17 +278,34 @@ export class Orchestrator {
     await this.handleMessage(live, msg);
   }
 
+  /**
+   * The strategies' verdict on one report. A result reaches them once: a trial restarted from an older
+   * checkpoint repeats iterations, and a reevaluation reports one again; those get the verdict already
+   * given at that iteration (or 'continue' for the ones it went past).
+   */
+  private verdictFor(t: TrialRecord, iteration: number, metrics: Record<string, number | null>): { verdict: Decision; fresh: boolean } {
+    if (iteration <= t.delivered) return { verdict: iteration === t.delivered ? t.verdict ?? 'continue' : 'continue', fresh: false };
+    const loss = lossOf(this.state.spec, metrics[this.state.spec.metric]);
+    this.o.searcher.onResult?.(t.index, iteration, loss);
+    let verdict = this.o.scheduler.onResult(t.index, iteration, loss);
+    // At its full budget a trial completes; no rung can hold it there.
+    if (verdict === 'pause' && iteration >= this.state.spec.max_iters) verdict = 'continue';
+    if (verdict === 'pause' && this.o.searcher.onWait) {
+      const before = lossOf(this.state.spec, t.best?.value);
+      const best = before === null ? loss : loss === null ? before : Math.min(before, loss);
+      this.o.searcher.onWait(t.index, { status: 'waiting', iteration, loss: best });
+    }
+    return { verdict, fresh: true };
+  }
+
   private async handleMessage(live: Live, msg: TrialMessage): Promise<void> {
     const t = live.record;
-    const tp = trialPaths(this.o.store.dir, t.id);
+    const files = this.o.store.files;
     switch (msg.type) {
       case 'report': {
-        // A trial restarted from an older checkpoint repeats iterations: keep one line per boundary.
-        if (msg.iteration <= live.metricsIteration) truncateMetrics(tp.metrics, msg.iteration);
-        appendFileSync(tp.metrics, JSON.stringify({ iteration: msg.iteration, ...msg.metrics }) + '\n');
-        live.metricsIteration = msg.iteration;
-        this.o.searcher.onResult?.(t.index, msg.iteration, msg.metrics);
-        let decision = this.o.scheduler.onResult(t.id, msg.iteration, msg.metrics);
+        files.appendMetrics(t.id, msg.iteration, msg.metrics);
+        const { verdict, fresh } = this.verdictFor(t, msg.iteration, msg.metrics);
+        let decision = verdict;
         if (decision === 'continue' && (this.pausing || this.held.has(t.id))) decision = 'pause';
         let fired: number[] = [];
         let reevaluate = false;
@@ -206,9 +315,15 @@ export class Orchestrator {
           if (reevaluate) decision = 'continue';
         }
         live.lastDecision = decision;
-        this.o.store.append({ type: 'report', id: t.id, iteration: msg.iteration, metrics: msg.metrics, decision, ...(fired.length ? { fired } : {}) });
+        const body = { type: 'report', id: t.id, iteration: msg.iteration, metrics: msg.metrics, decision, ...(fired.length ? { fired } : {}) } as const;
+        const searcherLearnt = this.o.searcher.onResult !== undefined || (verdict === 'pause' && this.o.searcher.onWait !== undefined);
+        if (fresh) this.decide({ ...body, delivered: true, verdict }, t.index, searcherLearnt);
+        else this.o.store.append(body);
+        // A result can decide a rung: its losers stop now, in the same place in the journal however the run
+        // is interrupted (not whenever a slot next frees, which depends on when a pause or a crash came).
+        if (fresh && !this.finished && !this.settling()) this.carryOutStops();
         const ops = t.schedule ? fired.map((index) => ({ index, name: t.schedule!.ops[index].name, value: t.schedule!.ops[index].value })) : [];
-        if (fired.length) this.writeSchedule(t);
+        if (fired.length) files.writeSchedule(t);
         live.proc.send(JSON.stringify(ops.length ? { decision, operations: ops, ...(reevaluate ? { reevaluate } : {}) } : { decision }));
         break;
       }
@@ -216,125 +331,93 @@ export class Orchestrator {
         this.o.store.append({ type: 'schedule_applied', id: t.id, iteration: msg.iteration, index: msg.index, name: msg.name });
         break;
       case 'checkpoint': {
-        const abs = isAbsolute(msg.path) ? msg.path : join(tp.dir, msg.path);
-        if (!existsSync(abs) || !statSync(abs).isFile()) {
-          live.protocolError = `protocol error: checkpoint ${msg.path} is not a file`;
+        const record = await files.checkpointRecord(t, msg.path, msg.iteration);
+        if (typeof record === 'string') {
+          live.protocolError = `protocol error: ${record}`;
           live.proc.kill();
           return;
         }
-        const { sha256, bytes } = await hashFile(abs);
-        const rel = relative(tp.dir, abs);
-        const path = rel.startsWith('..') ? abs : rel;
-        this.o.store.append({ type: 'checkpoint', id: t.id, checkpoint: { iteration: msg.iteration, path, sha256, bytes, schedule: t.schedule ? t.schedule.state : null } });
+        this.o.store.append({ type: 'checkpoint', id: t.id, checkpoint: { ...record, schedule: t.schedule ? t.schedule.state : null } });
         break;
       }
       case 'paused':
         live.ended = 'paused';
         this.o.store.append({ type: 'trial_paused', id: t.id, iteration: msg.iteration });
         break;
-      case 'done':
+      case 'done': {
         live.ended = live.lastDecision === 'stop' ? 'stopped' : 'done';
-        this.o.store.append({ type: live.ended === 'stopped' ? 'trial_stopped' : 'trial_completed', id: t.id, iteration: msg.iteration });
-        this.o.searcher.onComplete?.(t.index, t.last);
+        const status = live.ended === 'stopped' ? 'stopped' : 'completed';
+        this.o.scheduler.onTrialEnd?.(t.index, status);
+        this.o.searcher.onComplete?.(t.index, { ...this.outcome(t, status), iteration: msg.iteration });
+        this.decide({ type: status === 'stopped' ? 'trial_stopped' : 'trial_completed', id: t.id, iteration: msg.iteration }, t.index);
         break;
+      }
     }
   }
 
   private handleExit(live: Live, exit: { code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }): void {
     const t = live.record;
     this.live.delete(t.id);
-    if (this.quitting && !live.ended) {
-      this.o.store.append({ type: 'trial_interrupted', id: t.id });
-    } else if (!live.ended) {
-      const why = live.protocolError ?? exit.spawnError ??
-        (exit.signal ? `killed by ${exit.signal}` : exit.code === 0 ? 'exited with code 0 before reporting done or paused' : `exited with code ${exit.code}`);
-      const tail = stderrTail(trialPaths(this.o.store.dir, t.id).stderr);
-      const error = tail ? `${why}: ${tail}` : why;
-      const final = exit.spawnError !== null || t.failures + 1 > this.state.spec.max_failures;
-      this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
+    try {
+      if (this.quitting && !live.ended) {
+        this.o.store.append({ type: 'trial_interrupted', id: t.id });
+      } else if (!live.ended) {
+        const why = live.protocolError ?? exit.spawnError ??
+          (exit.signal ? `killed by ${exit.signal}` : exit.code === 0 ? 'exited with code 0 before reporting done or paused' : `exited with code ${exit.code}`);
+        const tail = this.o.store.files.stderrTail(t.id);
+        const error = tail ? `${why}: ${tail}` : why;
+        const final = exit.spawnError !== null || t.failures + 1 > this.state.spec.max_failures;
+        if (final) {
+          this.o.scheduler.onTrialEnd?.(t.index, 'failed');
+          this.o.searcher.onComplete?.(t.index, this.outcome(t, 'failed'));
+          this.decide({ type: 'trial_failed', id: t.id, error, final }, t.index);
+        } else {
+          this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
+        }
+      }
+    } catch (err) {
+      this.fail(err as Error);
+      return;
     }
     this.fill();
   }
 
-  /** The trial's own schedule file, rewritten atomically so people can watch it (and `tune train`'s original). */
-  private writeSchedule(t: TrialRecord): void {
-    if (!t.schedule) return;
-    saveSchedule(trialScheduleFile(trialPaths(this.o.store.dir, t.id).dir, t.schedule), t.schedule, t.schedule.state.completed);
-    if (this.o.scheduleWriteBack) writeCompletedFlags(this.o.scheduleWriteBack, t.schedule.state.completed);
-  }
-
   private maybeFinish(): void {
     if (this.finished || this.live.size > 0) return;
-    const remaining = this.state.trials.some((t) => t.status === 'pending' || t.status === 'paused' || t.status === 'running');
-    if (!remaining && this.state.searcher.finished) {
+    const open = this.state.trials.some((t) => t.status === 'pending' || t.status === 'paused' || t.status === 'running' || t.status === 'waiting');
+    if (!open && this.state.searcher.finished) {
       this.finished = true;
       const anyOk = this.state.trials.some((t) => t.status === 'completed' || t.status === 'stopped');
       const status = anyOk ? 'completed' : 'failed';
       this.o.store.append({ type: 'session_finished', status });
-      this.clearPauseSignal();
+      this.o.store.files.clearPauseSignal();
       this.resolveRun(status);
       return;
     }
     // Nothing runs and only trials paused one by one are left: the session is paused as a whole.
-    if (this.pausing || (this.held.size > 0 && !this.nextRunnable() && this.state.searcher.finished)) {
+    if (this.pausing || (this.held.size > 0 && !this.nextRunnable())) {
       this.finished = true;
       this.o.store.append({ type: 'session_paused' });
-      this.clearPauseSignal();
+      this.o.store.files.clearPauseSignal();
       this.resolveRun('paused');
+      return;
     }
-    // Otherwise the searcher said "not now" with nothing running: cannot happen with random or grid.
-  }
-
-  private clearPauseSignal(): void {
-    try { unlinkSync(this.paths.pauseSignal); } catch { /* not there */ }
-  }
-}
-
-function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    let bytes = 0;
-    createReadStream(path)
-      .on('data', (c) => { h.update(c); bytes += c.length; })
-      .on('error', reject)
-      .on('end', () => resolve({ sha256: h.digest('hex'), bytes }));
-  });
-}
-
-export function hashFileSync(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function lastMetricsIteration(file: string): number {
-  if (!existsSync(file)) return 0;
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    try {
-      return (JSON.parse(lines[i]) as { iteration: number }).iteration;
-    } catch { /* a torn last line */ }
-  }
-  return 0;
-}
-
-function truncateMetrics(file: string, fromIteration: number): void {
-  if (!existsSync(file)) return;
-  const kept = readFileSync(file, 'utf8').split('\n').filter((line) => {
-    if (!line) return false;
-    try {
-      return (JSON.parse(line) as { iteration: number }).iteration < fromIteration;
-    } catch {
-      return false;
+    // Nothing runs and nothing was started: the strategies have nothing to give, which would hang the run.
+    const waiting = this.state.trials.filter((t) => t.status === 'waiting');
+    if (this.state.searcher.finished && waiting.length > 0) {
+      // A scheduler that leaves trials waiting with nothing left to run: they can never be compared again.
+      for (const t of waiting) this.stopWaiting(t.index);
+      this.maybeFinish();
+      return;
     }
-  });
-  writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
-}
+    this.fail(new Error(`the ${this.state.spec.searcher.type} searcher proposed no trial while none was running; the run cannot go on`));
+  }
 
-function stderrTail(file: string): string {
-  try {
-    const text = readFileSync(file, 'utf8').trimEnd();
-    const last = text.slice(text.lastIndexOf('\n') + 1);
-    return last.slice(0, 300);
-  } catch {
-    return '';
+  private fail(err: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const l of this.live.values()) l.proc.kill();
+    this.o.store.files.clearPauseSignal();
+    this.rejectRun(err);
   }
 }

@@ -6,10 +6,12 @@ import { afterFiring } from '../schedule/trigger.js';
 import type { ScheduleState } from '../schedule/types.js';
 import type { StoredSchedule, TrialSchedule } from '../schedule/trial-schedule.js';
 
-export const SESSION_SCHEMA = 1;
+/** 2: strategies with options, waiting trials, results delivered to the strategies once. 1 loads unchanged. */
+export const SESSION_SCHEMA = 2;
 
 export type SessionStatus = 'running' | 'paused' | 'completed' | 'failed';
-export type TrialStatus = 'pending' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
+/** waiting: paused by the scheduler at a rung, until it is promoted (resumes) or stopped. */
+export type TrialStatus = 'pending' | 'running' | 'paused' | 'waiting' | 'completed' | 'stopped' | 'failed';
 
 export interface CheckpointRecord {
   iteration: number;
@@ -35,6 +37,12 @@ export interface TrialRecord {
   error: string | null;
   pid: number | null;
   schedule: TrialSchedule | null;
+  /** The last iteration whose result reached the searcher and scheduler (each reaches them once); 0 for none. */
+  delivered: number;
+  /** What the scheduler decided at `delivered` (a promotion turns a 'pause' into 'continue'). */
+  verdict: Decision | null;
+  /** Where the scheduler has the trial: "rung 1 · 300 it", "bracket 2 · rung 0"; null under FIFO. */
+  place: string | null;
 }
 
 /** The whole state of a session: what resume needs, as data (DESIGN §3). */
@@ -60,24 +68,28 @@ export interface SessionState {
   seq: number;
 }
 
+/** A strategy's state after a decision that changed it; absent when it did not change. */
+type StrategyStates = { searcher?: Json; scheduler?: Json; place?: string | null };
+
 /** One line of events.jsonl. Every change of the session state is one of these (write-ahead journal). */
 export type SessionEvent = { seq: number; t: number } & EventBody;
 
 export type EventBody =
   | { type: 'session_started'; pid: number }
   | { type: 'session_resumed'; pid: number; note?: string }
-  | { type: 'trial_created'; id: string; index: number; config: Config; seed: number; searcher: Json; schedule?: TrialSchedule | null }
+  | ({ type: 'trial_created'; id: string; index: number; config: Config; seed: number; searcher: Json; schedule?: TrialSchedule | null } & StrategyStates)
   | { type: 'searcher_finished'; searcher: Json }
   | { type: 'trial_started'; id: string; pid: number; fromIteration: number | null }
-  | { type: 'report'; id: string; iteration: number; metrics: Metrics; decision: Decision; scheduler?: Json; fired?: number[] }
+  | ({ type: 'report'; id: string; iteration: number; metrics: Metrics; decision: Decision; fired?: number[]; delivered?: true; verdict?: Decision } & StrategyStates)
+  | ({ type: 'trial_promoted'; id: string } & StrategyStates)
   | { type: 'schedule_applied'; id: string; iteration: number; index: number; name: string }
   | { type: 'schedule_restored'; id: string; state: ScheduleState }
   | { type: 'checkpoint'; id: string; checkpoint: CheckpointRecord }
   | { type: 'trial_paused'; id: string; iteration: number }
   | { type: 'trial_interrupted'; id: string }
-  | { type: 'trial_completed'; id: string; iteration: number }
-  | { type: 'trial_stopped'; id: string; iteration: number }
-  | { type: 'trial_failed'; id: string; error: string; final: boolean }
+  | ({ type: 'trial_completed'; id: string; iteration: number } & StrategyStates)
+  | ({ type: 'trial_stopped'; id: string; iteration: number } & StrategyStates)
+  | ({ type: 'trial_failed'; id: string; error: string; final: boolean } & StrategyStates)
   | { type: 'budget_changed'; num_trials: number }
   | { type: 'pause_requested'; reason: string }
   | { type: 'session_paused' }
@@ -96,6 +108,8 @@ function better(mode: 'min' | 'max', a: number, b: number): boolean {
 /** Folds one event into the state. The live run and resume's journal replay both go through here. */
 export function applyEvent(state: SessionState, ev: SessionEvent): void {
   state.seq = ev.seq;
+  if ('searcher' in ev && ev.searcher !== undefined) state.searcher.state = ev.searcher;
+  if ('scheduler' in ev && ev.scheduler !== undefined) state.scheduler.state = ev.scheduler;
   switch (ev.type) {
     case 'session_started':
     case 'session_resumed':
@@ -105,12 +119,11 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       state.trials.push({
         id: ev.id, index: ev.index, config: ev.config, seed: ev.seed, status: 'pending', iteration: 0, last: null,
         best: null, checkpoint: null, failures: 0, error: null, pid: null, schedule: ev.schedule ?? null,
+        delivered: 0, verdict: null, place: ev.place ?? null,
       });
-      state.searcher.state = ev.searcher;
       break;
     case 'searcher_finished':
       state.searcher.finished = true;
-      state.searcher.state = ev.searcher;
       break;
     case 'trial_started': {
       const t = trial(state, ev.id);
@@ -126,7 +139,11 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       if (typeof v === 'number' && !Number.isNaN(v) && (t.best === null || better(state.spec.mode, v, t.best.value))) {
         t.best = { value: v, iteration: ev.iteration };
       }
-      if (ev.scheduler !== undefined) state.scheduler.state = ev.scheduler;
+      if (ev.delivered) {
+        t.delivered = ev.iteration;
+        t.verdict = ev.verdict ?? 'continue';
+      }
+      if (ev.place !== undefined) t.place = ev.place;
       if (ev.fired?.length && t.schedule) {
         t.schedule.state = afterFiring(t.schedule.state, ev.fired, ev.iteration, ev.metrics[state.spec.trial.schedule_metric] ?? null);
       }
@@ -145,8 +162,15 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'trial_paused':
     case 'trial_interrupted': {
       const t = trial(state, ev.id);
-      t.status = 'paused';
+      t.status = t.verdict === 'pause' ? 'waiting' : 'paused';
       t.pid = null;
+      break;
+    }
+    case 'trial_promoted': {
+      const t = trial(state, ev.id);
+      t.verdict = 'continue';
+      t.status = t.checkpoint ? 'paused' : 'pending';
+      if (ev.place !== undefined) t.place = ev.place;
       break;
     }
     case 'trial_completed':
@@ -155,13 +179,15 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       t.status = ev.type === 'trial_completed' ? 'completed' : 'stopped';
       t.iteration = ev.iteration;
       t.pid = null;
+      if (ev.place !== undefined) t.place = ev.place;
       break;
     }
     case 'trial_failed': {
       const t = trial(state, ev.id);
       t.failures += 1;
       t.error = ev.error;
-      t.status = ev.final ? 'failed' : 'pending';
+      // A trial that crashed on its way to wait at a rung still waits there: only a promotion runs it again.
+      t.status = ev.final ? 'failed' : t.verdict === 'pause' ? 'waiting' : 'pending';
       t.pid = null;
       break;
     }

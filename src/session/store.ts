@@ -6,6 +6,7 @@ import { sessionPaths } from './layout.js';
 import { applyEvent, SESSION_SCHEMA, type EventBody, type SessionEvent, type SessionState } from './state.js';
 import { renderSummary } from './summary.js';
 import { sessionProblems } from './validate-state.js';
+import { TrialFiles } from './trial-files.js';
 
 const SNAPSHOT_EVERY_MS = 2000;
 
@@ -18,9 +19,12 @@ export class SessionStore {
   private journalFd: number;
   private lastSnapshot = 0;
   private readonly listeners: ((ev: SessionEvent) => void)[] = [];
+  /** The trials' folders and the pause signal. */
+  readonly files: TrialFiles;
 
   private constructor(readonly dir: string, readonly state: SessionState) {
     this.journalFd = openSync(sessionPaths(dir).events, 'a');
+    this.files = new TrialFiles(dir, state.scheduleWriteBack ?? null);
   }
 
   /** Writes the first snapshot of a new session into `dir`, which the caller made and locked. */

@@ -1,3 +1,4 @@
+import { strategyLabel } from '../spec/strategy.js';
 import { dump } from 'js-yaml';
 import { bestTrial, type SessionState } from './state.js';
 
@@ -10,7 +11,7 @@ export function renderSummary(state: SessionState): string {
     status: state.status,
     created: state.createdAt,
     spec_file: state.specFile ?? '(built-in default)',
-    strategy: { searcher: state.spec.searcher, scheduler: state.spec.scheduler, metric: state.spec.metric, mode: state.spec.mode },
+    strategy: { searcher: state.spec.searcher.type, scheduler: state.spec.scheduler.type, label: strategyLabel(state.spec.searcher, state.spec.scheduler), metric: state.spec.metric, mode: state.spec.mode },
     budget: { num_trials: state.spec.num_trials, max_iters: state.spec.max_iters, eval_interval: state.spec.eval_interval, concurrency: state.spec.concurrency },
     best: best ? { trial: best.id, [state.spec.metric]: best.best?.value, iteration: best.best?.iteration, config: best.config } : null,
   };

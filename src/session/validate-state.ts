@@ -5,7 +5,8 @@ import { isPlainObject } from '../util/json.js';
 import type { SessionState } from './state.js';
 
 const SESSION_STATUSES = ['running', 'paused', 'completed', 'failed'];
-const TRIAL_STATUSES = ['pending', 'running', 'paused', 'completed', 'stopped', 'failed'];
+const TRIAL_STATUSES = ['pending', 'running', 'paused', 'waiting', 'completed', 'stopped', 'failed'];
+const DECISIONS = ['continue', 'pause', 'stop'];
 
 /**
  * Checks a loaded session deeply enough that resuming it cannot fail half-way: a hand-edited or damaged
@@ -41,6 +42,12 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
   (raw.trials as unknown[]).forEach((t, i) => {
     if (!isPlainObject(t)) return say(`trials.${i}`, 'must be an object');
     if (t.schedule === undefined) t.schedule = null;
+    // Schema 1 had no delivery bookkeeping: everything it reported had reached its (stateless) strategies.
+    if (t.delivered === undefined) t.delivered = t.iteration;
+    if (t.verdict === undefined) t.verdict = null;
+    if (t.place === undefined) t.place = null;
+    if (t.verdict !== null && !DECISIONS.includes(t.verdict as string)) say(`trials.${i}.verdict`, `is ${JSON.stringify(t.verdict)}, but must be null or one of ${DECISIONS.join(', ')}`);
+    if (t.place !== null && typeof t.place !== 'string') say(`trials.${i}.place`, 'must be null or a string');
     const sch = t.schedule;
     if (sch !== null && (!isPlainObject(sch) || !Array.isArray(sch.ops) || !isPlainObject(sch.state) || !Array.isArray((sch.state as Record<string, unknown>).completed))) {
       say(`trials.${i}.schedule`, 'must be null or hold ops and a state with completed flags');
@@ -48,7 +55,7 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
     if (typeof t.id !== 'string' || !/^\d+$/.test(t.id)) say(`trials.${i}.id`, `is ${JSON.stringify(t.id)}, but must be a trial id like "0003"`);
     if (!TRIAL_STATUSES.includes(t.status as string)) say(`trials.${i}.status`, `is ${JSON.stringify(t.status)}, but must be one of ${TRIAL_STATUSES.join(', ')}`);
     if (!isPlainObject(t.config)) say(`trials.${i}.config`, 'must be an object');
-    for (const k of ['index', 'seed', 'iteration', 'failures']) {
+    for (const k of ['index', 'seed', 'iteration', 'failures', 'delivered']) {
       if (typeof t[k] !== 'number' || !Number.isInteger(t[k])) say(`trials.${i}.${k}`, `is ${JSON.stringify(t[k])}, but must be a whole number`);
     }
     const c = t.checkpoint;

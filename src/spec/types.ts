@@ -19,8 +19,8 @@ export interface Spec {
   name: string;
   trial: TrialSpec;
   search_space: SearchSpace;
-  searcher: 'random' | 'grid';
-  scheduler: 'fifo';
+  searcher: SearcherSpec;
+  scheduler: SchedulerSpec;
   metric: string;
   mode: 'min' | 'max';
   num_trials: number;
@@ -38,3 +38,44 @@ export interface SpecSource {
   file: string | null;
   baseDir: string;
 }
+
+/** Optuna's TPE options (optuna/samplers/_tpe), with its defaults filled in by the spec's validation. */
+export interface TpeOptions {
+  n_startup_trials: number;
+  n_ei_candidates: number;
+  multivariate: boolean;
+  /** Trials still running count as the worst result, so concurrent trials are not proposed the same point. */
+  constant_liar: boolean;
+  prior_weight: number;
+  consider_magic_clip: boolean;
+  consider_endpoints: boolean;
+}
+
+/** HpBandSter's BOHB model options (hpbandster/optimizers/config_generators/bohb.py). */
+export interface BohbOptions {
+  /** Observations a budget needs before it gets a model; null: the number of dimensions + 1. */
+  min_points_in_model: number | null;
+  top_n_percent: number;
+  num_samples: number;
+  random_fraction: number;
+  bandwidth_factor: number;
+  min_bandwidth: number;
+}
+
+export type SearcherSpec =
+  | { type: 'random' }
+  | { type: 'grid' }
+  | ({ type: 'tpe' } & TpeOptions)
+  | ({ type: 'bohb' } & BohbOptions);
+
+/** Budgets are in iterations; a rung is taken at the first validation boundary at or past its budget. */
+export interface RungOptions {
+  grace_period: number;
+  reduction_factor: number;
+  max_t: number;
+}
+
+export type SchedulerSpec =
+  | { type: 'fifo' }
+  | ({ type: 'asha'; variant: 'promotion' | 'stopping' } & RungOptions)
+  | ({ type: 'hyperband' } & RungOptions);

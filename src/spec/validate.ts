@@ -1,8 +1,11 @@
 import { BadInputError } from '../errors.js';
 import { type Distribution, type ParamValue, type SearchSpace } from '../search/space.js';
 import { isPlainObject } from '../util/json.js';
-import { lineFor } from './locate.js';
+import { checkKeys, closest, Problems, show } from './problems.js';
+import { checkStrategy } from './strategy.js';
 import type { Spec, TrialSpec } from './types.js';
+
+export { closest };
 
 const TOP_KEYS = [
   'name', 'trial', 'search_space', 'searcher', 'scheduler', 'metric', 'mode', 'num_trials', 'max_iters',
@@ -22,56 +25,7 @@ const DIST_KEYS: Record<Distribution['type'], string[]> = {
   grid: ['type', 'values'],
 };
 
-/** Collects one line per problem: `file:line: field is X, but …; how to fix`. */
-class Problems {
-  readonly list: string[] = [];
-  constructor(private readonly file: string, private readonly lines: Map<string, number>) {}
-  add(path: string, message: string): void {
-    const line = path ? lineFor(this.lines, path) : undefined;
-    this.list.push(`${this.file}${line ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${message}`);
-  }
-}
-
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // .inf / .nan: JSON would say null
-  if (v === undefined) return 'missing';
-  return JSON.stringify(v) ?? String(v);
-}
-
-export function closest(word: string, options: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const o of options) {
-    const d = editDistance(word, o);
-    if (d < bestD) { bestD = d; best = o; }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
-}
-
-function checkKeys(p: Problems, obj: Record<string, unknown>, allowed: readonly string[], base: string): void {
-  for (const key of Object.keys(obj)) {
-    if (allowed.includes(key)) continue;
-    const guess = closest(key, allowed);
-    p.add(base ? `${base}.${key}` : key, `unknown field${guess ? `; did you mean "${guess}"?` : `; allowed: ${allowed.join(', ')}`}`);
-  }
-}
-
-function intField(p: Problems, obj: Record<string, unknown>, key: string, path: string, dflt: number, min: number): number {
+export function intField(p: Problems, obj: Record<string, unknown>, key: string, path: string, dflt: number, min: number): number {
   const v = obj[key];
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v)) {
@@ -85,7 +39,7 @@ function intField(p: Problems, obj: Record<string, unknown>, key: string, path: 
   return v;
 }
 
-function stringField<T extends string>(p: Problems, obj: Record<string, unknown>, key: string, path: string, dflt: T, allowed?: readonly T[]): T {
+export function stringField<T extends string>(p: Problems, obj: Record<string, unknown>, key: string, path: string, dflt: T, allowed?: readonly T[]): T {
   const v = obj[key];
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'string' || v === '') {
@@ -273,8 +227,6 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
   }
 
   const spaceValid = p.list.length === beforeSpace;
-  const searcher = stringField(p, raw, 'searcher', 'searcher', 'random', ['random', 'grid'] as const);
-  const scheduler = stringField(p, raw, 'scheduler', 'scheduler', 'fifo', ['fifo'] as const);
   const metric = stringField(p, raw, 'metric', 'metric', 'val_loss');
   const mode = stringField(p, raw, 'mode', 'mode', 'min', ['min', 'max'] as const);
   const beforeBudget = p.list.length;
@@ -282,13 +234,15 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
   const eval_interval = intField(p, raw, 'eval_interval', 'eval_interval', Math.min(10, max_iters), 1);
   // Compared only when both were valid: against a default the user never wrote, the line would mislead.
   if (p.list.length === beforeBudget && eval_interval > max_iters) p.add('eval_interval', `is ${eval_interval}, above max_iters (${max_iters}); a trial would never be evaluated`);
+  const budgetValid = p.list.length === beforeBudget;
   const concurrency = intField(p, raw, 'concurrency', 'concurrency', 2, 1);
   const seed = intField(p, raw, 'seed', 'seed', 0, 0);
   const max_failures = intField(p, raw, 'max_failures', 'max_failures', 2, 0);
   const sessions_root = stringField(p, raw, 'sessions_root', 'sessions_root', 'sessions');
+  const { searcher, scheduler } = checkStrategy(p, raw, { max_iters, eval_interval, budgetValid });
 
   let num_trials: number;
-  if (searcher === 'grid') {
+  if (searcher.type === 'grid') {
     let spaceOk = spaceValid && Object.keys(search_space).length > 0;
     let size = 1;
     for (const [k, d] of Object.entries(search_space)) {

@@ -20,7 +20,7 @@ export function Header({ snapshot: s, now, width }: HeaderProps) {
   const spark = sparkline(s.bestHistory, 16);
   return (
     <Box flexDirection="column">
-      <Text>
+      <Text wrap="truncate-end">
         <Text bold color="cyan">tune</Text>
         {` · ${s.experiment} · ${s.strategy} · ${formatDuration(now - s.startedAt)}`}
       </Text>
@@ -30,6 +30,7 @@ export function Header({ snapshot: s, now, width }: HeaderProps) {
         <Text color="green">{`${c.running} running`}</Text>
         {` · ${c.pending} pending · `}
         <Text color={c.paused ? 'yellow' : undefined}>{`${c.paused} paused`}</Text>
+        {c.waiting ? <Text color="magenta">{` · ${c.waiting} waiting at a rung`}</Text> : null}
         {c.failed ? <Text color="red">{` · ${c.failed} failed`}</Text> : null}
       </Text>
       <Text wrap="truncate-end">

@@ -1,3 +1,4 @@
+import { strategyLabel } from '../spec/strategy.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { trialPaths } from '../session/layout.js';
 import { bestTrial, type SessionEvent } from '../session/state.js';
@@ -136,12 +137,13 @@ export class LiveView {
       error: t.error,
       history: (this.history.get(t.id) ?? []).map(([, v]) => v),
       schedule: t.schedule ? scheduleView(t.schedule, t.iteration) : null,
+      place: t.place,
     }));
     const count = (pred: (r: TrialRow) => boolean) => rows.filter(pred).length;
     const best = bestTrial(s);
     return {
       experiment: s.experiment,
-      strategy: `${s.spec.searcher} search, ${s.spec.scheduler} scheduler`,
+      strategy: strategyLabel(s.spec.searcher, s.spec.scheduler),
       sessionDir: this.store.dir,
       startedAt: this.startedAt,
       metric: s.spec.metric,
@@ -154,6 +156,7 @@ export class LiveView {
         running: count((r) => r.status === 'running'),
         pending: count((r) => r.status === 'pending') + (s.spec.num_trials - s.trials.length),
         paused: count((r) => r.status === 'paused'),
+        waiting: count((r) => r.status === 'waiting'),
         failed: count((r) => r.status === 'failed'),
       },
       best: best?.best ? { id: best.id, value: best.best.value, config: best.config } : null,

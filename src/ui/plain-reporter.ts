@@ -49,11 +49,17 @@ export class PlainReporter {
       case 'trial_completed':
       case 'trial_stopped':
         if (!t) return;
-        this.write(`[${t.id}] ${ev.type === 'trial_completed' ? 'completed' : 'stopped  '}   iteration ${ev.iteration}  ${this.metricText(t.last)}  best ${t.best ? formatNumber(t.best.value) : '-'}`);
+        this.write(`[${t.id}] ${ev.type === 'trial_completed' ? 'completed' : 'stopped  '}   iteration ${ev.iteration}  ${this.metricText(t.last)}  best ${t.best ? formatNumber(t.best.value) : '-'}${t.place ? `  ${t.place}` : ''}`);
         break;
       case 'trial_paused':
         if (!t) return;
-        this.write(`[${t.id}] paused      at iteration ${ev.iteration}`);
+        this.write(t.status === 'waiting'
+          ? `[${t.id}] waiting     at iteration ${ev.iteration}${t.place ? ` (${t.place})` : ''} until promoted or stopped`
+          : `[${t.id}] paused      at iteration ${ev.iteration}`);
+        break;
+      case 'trial_promoted':
+        if (!t) return;
+        this.write(`[${t.id}] promoted    from iteration ${t.iteration}${t.place ? ` (${t.place})` : ''}`);
         break;
       case 'trial_interrupted':
         if (!t) return;
@@ -85,6 +91,7 @@ export function progressLine(s: SessionState): string {
   const done = count('completed') + count('stopped');
   const running = s.trials.filter((t) => t.status === 'running').map((t) => `${t.id} ${t.iteration}/${s.spec.max_iters}`);
   const best = bestTrial(s);
-  return `progress: ${done}/${s.spec.num_trials} done, ${running.length} running${running.length ? ` (${running.join(', ')})` : ''}` +
+  const waiting = count('waiting');
+  return `progress: ${done}/${s.spec.num_trials} done, ${running.length} running${waiting ? `, ${waiting} waiting` : ''}${running.length ? ` (${running.join(', ')})` : ''}` +
     (best?.best ? `, best ${best.id} ${s.spec.metric}=${formatNumber(best.best.value)}` : '');
 }

@@ -19,6 +19,8 @@ export interface TrialRow {
   /** The metric at each recent validation boundary, oldest first. */
   readonly history: readonly number[];
   readonly schedule: ScheduleView | null;
+  /** Where the scheduler has it: rung or bracket; null under FIFO. */
+  readonly place: string | null;
 }
 
 /** A trial's scaling schedule as shown: one line of progress and every operation, fired or not. */
@@ -44,7 +46,7 @@ export interface ViewSnapshot {
   readonly maxIters: number;
   readonly numTrials: number;
   readonly params: readonly string[];
-  readonly counts: { readonly done: number; readonly running: number; readonly pending: number; readonly paused: number; readonly failed: number };
+  readonly counts: { readonly done: number; readonly running: number; readonly pending: number; readonly paused: number; readonly waiting: number; readonly failed: number };
   readonly best: { readonly id: string; readonly value: number; readonly config: Config } | null;
   /** The best value so far, sampled at each improvement, for the header's sparkline. */
   readonly bestHistory: readonly number[];

@@ -14,6 +14,7 @@ export const STATUS_LOOK: Record<string, { symbol: string; color: string }> = {
   pausing: { symbol: '◐', color: 'yellow' },
   pending: { symbol: '·', color: 'gray' },
   paused: { symbol: '⏸', color: 'yellow' },
+  waiting: { symbol: '⧗', color: 'magenta' },
   completed: { symbol: '✓', color: 'cyan' },
   stopped: { symbol: '■', color: 'gray' },
   failed: { symbol: '✗', color: 'red' },
@@ -40,6 +41,7 @@ export function cells(r: TrialRow, params: readonly string[], metric: string, ma
     last: formatMetric(r.last?.[metric]),
     best: r.best === null ? '-' : formatNumber(r.best),
     schedule: r.schedule?.progress ?? '',
+    place: r.place ?? '',
   };
   for (const p of params) out[`p:${p}`] = formatValue(r.config[p]);
   return out;
@@ -61,6 +63,8 @@ export function layoutColumns(rows: readonly TrialRow[], params: readonly string
     { key: 'last', title: `last ${metric}`, width: w('last', `last ${metric}`), align: 'right' },
     { key: 'best', title: 'best', width: w('best', 'best'), align: 'right' },
   ];
+  // Under a multi-fidelity scheduler, where each trial stands (rung, bracket) is as important as its metric.
+  if (rows.some((r) => r.place)) fixedTail.push({ key: 'place', title: 'rung', width: w('place', 'rung'), align: 'left' });
   const gap = 2;
   const used = [...fixedHead, ...fixedTail].reduce((a, c) => a + c.width + gap, 2);
   // The schedule's progress shares the room with the hyperparameters: it gets a readable minimum first,
@@ -88,9 +92,9 @@ export function layoutColumns(rows: readonly TrialRow[], params: readonly string
   return { columns: [...fixedHead, ...paramCols, ...fixedTail], hidden: params.length - paramCols.length };
 }
 
-/** Which rows fit in `height` lines: running ones first, then paused, then pending; the selection stays in view. */
+/** Which rows fit in `height` lines: running ones first, then paused, then waiting and pending; the selection stays in view. */
 export function visibleRows(rows: readonly TrialRow[], selectedId: string | null, height: number): { rows: TrialRow[]; above: number; below: number } {
-  const rank = (r: TrialRow) => (r.status === 'running' ? 0 : r.status === 'paused' ? 1 : 2);
+  const rank = (r: TrialRow) => (r.status === 'running' ? 0 : r.status === 'paused' ? 1 : r.status === 'waiting' ? 2 : 3);
   const ordered = [...rows].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
   if (ordered.length <= height) return { rows: ordered, above: 0, below: 0 };
   const room = Math.max(1, height - 1); // one line says how many more

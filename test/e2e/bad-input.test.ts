@@ -329,6 +329,40 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
     ]);
   });
 
+  test('spec: searcher and scheduler options are checked like every other field, all at once', async () => {
+    const { lines: out, file } = await runBadSpec(lines(
+      'name: strategy', //                                                          1
+      'search_space:', //                                                           2
+      '  lr: {type: uniform, low: 0.1, high: 0.5}', //                              3
+      'max_iters: 900', //                                                          4
+      'searcher: {type: tpe, n_startup: 5, multivariate: yes please}', //           5
+      'scheduler:', //                                                              6
+      '  type: asha', //                                                            7
+      '  reduction_factor: 1', //                                                   8
+      '  grace_period: 0', //                                                       9
+      '  variant: stoping', //                                                      10
+    ));
+    assert.deepStrictEqual(out, [
+      `tune: ${file}:5: searcher.n_startup: unknown field; did you mean "n_startup_trials"?`,
+      `tune: ${file}:5: searcher.multivariate: is "yes please", but must be true or false`,
+      `tune: ${file}:10: scheduler.variant: is "stoping", but must be one of promotion, stopping (did you mean "stopping"?)`,
+      `tune: ${file}:9: scheduler.grace_period: is 0, but must be >= 1`,
+      `tune: ${file}:8: scheduler.reduction_factor: is 1, but must be >= 2`,
+    ]);
+  });
+
+  test('spec: BOHB under any scheduler but Hyperband, an unknown strategy, a max_t that is not the budget', async () => {
+    const bohb = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'searcher: bohb', 'scheduler: asha'));
+    assert.deepStrictEqual(bohb.lines, [`tune: ${bohb.file}:4: scheduler: is asha, but searcher bohb runs under scheduler: hyperband (BOHB is Hyperband's brackets with a model-based searcher); write scheduler: hyperband, or use searcher: tpe with scheduler: asha`]);
+    const name = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'searcher: tpee', 'scheduler: {type: hyperbnd}'));
+    assert.deepStrictEqual(name.lines, [
+      `tune: ${name.file}:3: searcher: is "tpee", but must be one of random, grid, tpe, bohb (did you mean "tpe"?)`,
+      `tune: ${name.file}:4: scheduler.type: is "hyperbnd", but must be one of fifo, asha, hyperband (did you mean "hyperband"?)`,
+    ]);
+    const maxT = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'max_iters: 300', 'scheduler: {type: hyperband, max_t: 200}'));
+    assert.deepStrictEqual(maxT.lines, [`tune: ${maxT.file}:4: scheduler.max_t: is 200, but a trial's full budget is max_iters (300); leave max_t out, or change max_iters`]);
+  });
+
   test('spec: no problem is invented from a default the user never wrote', async () => {
     // max_iters is wrong; eval_interval must not then be judged against the default max_iters (100).
     const { lines: out, file } = await runBadSpec(lines(
@@ -464,7 +498,7 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
       writeFileSync(p, JSON.stringify(s, null, 1) + '\n');
     });
     const out = await resumeRefused(dir);
-    assert.deepStrictEqual(out, [`tune: ${join(dir, 'session.json')}: schema is 99, but this tune reads sessions up to schema 1; upgrade tune to resume it`]);
+    assert.deepStrictEqual(out, [`tune: ${join(dir, 'session.json')}: schema is 99, but this tune reads sessions up to schema 2; upgrade tune to resume it`]);
   });
 
   test('session: session.json missing a required field (trials)', async () => {
@@ -494,7 +528,7 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
   test('session: a trial with an unknown status is named, not silently skipped', async () => {
     const dir = damagedCopy((d) => editSession(d, (s) => { (s.trials as Record<string, unknown>[])[1].status = 'zzz'; }));
     const out = await resumeRefused(dir);
-    assert.deepStrictEqual(out, [`tune: ${join(dir, 'session.json')}: trials.1.status: is "zzz", but must be one of pending, running, paused, completed, stopped, failed; the session was damaged or edited — restore session.json from a backup`]);
+    assert.deepStrictEqual(out, [`tune: ${join(dir, 'session.json')}: trials.1.status: is "zzz", but must be one of pending, running, paused, waiting, completed, stopped, failed; the session was damaged or edited — restore session.json from a backup`]);
   });
 
   test('session: a damaged spec inside session.json is checked like a spec file', async () => {

@@ -41,7 +41,7 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
   tmux('send-keys', '-t', session, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
 
   let s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3, 'three running trials');
-  assert.match(s, /tune · tui · random search, fifo scheduler · \d\d:\d\d:\d\d/);
+  assert.match(s, /tune · tui · random search · \d\d:\d\d:\d\d/);
   assert.match(s, /trials 0\/5 done · 3 running · 2 pending · 0 paused/);
   assert.match(s, /trial\s+status\s+lr\s+momentum\s+iterations\s+last val_loss\s+best\s+schedule/);
   assert.match(s, /p pause all · space pause\/run trial/);

@@ -88,7 +88,7 @@ export interface ResultsDoc {
   metric: string;
   mode: string;
   best: { trial: string; value: number; iteration: number; config: Record<string, unknown> } | null;
-  trials: { id: string; status: string; config: Record<string, unknown>; iteration: number; last: Record<string, number> | null; best: number | null; failures: number }[];
+  trials: { id: string; status: string; config: Record<string, unknown>; iteration: number; last: Record<string, number> | null; best: number | null; failures: number; rung?: string }[];
 }
 
 /** A seeded random source for tests, so a failing run can be repeated from the seed it prints. */

@@ -14,7 +14,7 @@ const tick = () => new Promise((r) => setTimeout(r, 30));
 function row(id: string, over: Partial<TrialRow> = {}): TrialRow {
   return {
     id, status: 'running', pausing: false, held: false, config: { lr: 0.0123456, hidden: 32 }, iteration: 400,
-    last: { val_loss: 0.5, val_acc: 0.8 }, best: 0.45, failures: 0, error: null, history: [0.9, 0.7, 0.6, 0.5], schedule: null, ...over,
+    last: { val_loss: 0.5, val_acc: 0.8 }, best: 0.45, failures: 0, error: null, history: [0.9, 0.7, 0.6, 0.5], schedule: null, place: null, ...over,
   };
 }
 
@@ -22,7 +22,7 @@ function snap(trials: TrialRow[], over: Partial<ViewSnapshot> = {}): ViewSnapsho
   return {
     experiment: 'demo', strategy: 'random search, fifo scheduler', sessionDir: '/s/demo/session_1', startedAt: 0,
     metric: 'val_loss', mode: 'min', maxIters: 1000, numTrials: trials.length, params: ['lr', 'hidden'],
-    counts: { done: trials.filter((t) => t.status === 'completed').length, running: trials.filter((t) => t.status === 'running').length, pending: 0, paused: trials.filter((t) => t.status === 'paused').length, failed: 0 },
+    counts: { done: trials.filter((t) => t.status === 'completed').length, running: trials.filter((t) => t.status === 'running').length, pending: 0, paused: trials.filter((t) => t.status === 'paused').length, waiting: trials.filter((t) => t.status === 'waiting').length, failed: 0 },
     best: { id: '0001', value: 0.45, config: { lr: 0.0123456, hidden: 32 } }, bestHistory: [0.9, 0.6, 0.45], trials,
     pausing: false, quitting: false, pauseReason: null, ...over,
   };
@@ -57,6 +57,20 @@ test('the table shows each live trial with status, hyperparameters, progress and
   assert.match(f, /trial\s+status\s+lr\s+hidden\s+iterations\s+last val_loss\s+best/);
   assert.match(f, /› 0001\s+▶ running\s+0\.01235\s+32\s+████░░░░░░ 400\s+0\.5\s+0\.45/);
   assert.match(f, /0002\s+⏸ paused\s+0\.01235\s+32\s+█░░░░░░░░░ 100\s+0\.75\s+0\.7/);
+});
+
+test('under a multi-fidelity scheduler: waiting trials, each trial\'s rung, the strategy and its budgets in the header', () => {
+  const s = snap([
+    row('0001', { place: 'rung 1 · 300 it' }),
+    row('0002', { status: 'waiting', iteration: 100, place: 'rung 0 · 100 it' }),
+  ], { strategy: 'TPE search, ASHA scheduler (grace 100, η 3, max 1000)' });
+  const table = render(<TrialTable snapshot={s} rows={s.trials} selectedId="0001" width={110} height={10} />).lastFrame() ?? '';
+  assert.match(table, /iterations\s+last val_loss\s+best\s+rung/);
+  assert.match(table, /0001\s+▶ running .* rung 1 · 300 it/);
+  assert.match(table, /0002\s+⧗ waiting .* rung 0 · 100 it/);
+  const header = render(<Header snapshot={s} now={0} width={110} />).lastFrame() ?? '';
+  assert.match(header, /TPE search, ASHA scheduler \(grace 100, η 3, max 1000\)/);
+  assert.match(header, /1 waiting at a rung/);
 });
 
 test('a narrow terminal drops hyperparameter columns and says how many', () => {

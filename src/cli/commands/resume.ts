@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BadInputError } from '../../errors.js';
-import { hashFileSync } from '../../orchestrator/orchestrator.js';
+import { hashFileSync } from '../../session/trial-files.js';
 import { sessionPaths, trialPaths } from '../../session/layout.js';
 import { acquireLock, processAlive } from '../../session/lock.js';
 import type { SessionState } from '../../session/state.js';
@@ -17,7 +17,7 @@ import { gridSize } from '../../search/space.js';
 function verifyCheckpoints(state: SessionState, dir: string): void {
   const problems: string[] = [];
   for (const t of state.trials) {
-    if (!t.checkpoint || !['pending', 'paused', 'running'].includes(t.status)) continue;
+    if (!t.checkpoint || !['pending', 'paused', 'running', 'waiting'].includes(t.status)) continue;
     const file = join(trialPaths(dir, t.id).dir, t.checkpoint.path);
     if (!existsSync(file)) {
       problems.push(`${file}: checkpoint of trial ${t.id} (iteration ${t.checkpoint.iteration}) is missing; restore it, or it cannot resume`);
@@ -48,7 +48,7 @@ function killStray(pid: number | null, trialDir: string): boolean {
 function budgetProblem(state: SessionState, dir: string, n: number): string | null {
   if (n < 1) return `--num-trials is ${n}, but must be at least 1`;
   if (n < state.trials.length) return `--num-trials is ${n}, but ${dir} already has ${state.trials.length} trials; give at least ${state.trials.length}`;
-  if (state.spec.searcher === 'grid') {
+  if (state.spec.searcher.type === 'grid') {
     const size = gridSize(state.spec.search_space);
     if (n > size) return `--num-trials is ${n}, but the session's grid has only ${size} points`;
   }
@@ -94,7 +94,7 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   }
   store.append({ type: 'session_resumed', pid: process.pid, ...(notes.length ? { note: notes.join('; ') } : {}) });
   const s = store.state;
-  const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending');
+  const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending' || t.status === 'waiting');
   ctx.out(`tune: resuming ${s.experiment} (${s.id}): ${toContinue.length} trials to continue, ${s.spec.num_trials - s.trials.length} not started`);
   for (const n of notes) ctx.out(`note: ${n}`);
   return driveSession(store, lock, argv, ctx);

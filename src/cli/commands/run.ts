@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createScheduler, createSearcher } from '../../search/index.js';
+import { strategyLabel } from '../../spec/strategy.js';
 import { loadSpecSchedules } from '../../schedule/trial-schedule.js';
 import { loadDefaultSpec, loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
 import { newSessionName, sessionPaths } from '../../session/layout.js';
@@ -42,8 +43,8 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
     specFile: source.file,
     specHash: loaded.hash,
     baseDir: source.baseDir,
-    searcher: { type: spec.searcher, state: searcher.getState(), finished: false },
-    scheduler: { type: spec.scheduler, state: scheduler.getState() },
+    searcher: { type: spec.searcher.type, state: searcher.getState(), finished: false },
+    scheduler: { type: spec.scheduler.type, state: scheduler.getState() },
     scheduleWriteBack: opts.scheduleWriteBack ?? null,
     schedules,
     trials: [],
@@ -55,7 +56,7 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
   const lock = acquireLock(sessionPaths(dir).lock, dir);
   const store = SessionStore.create(dir, state);
   store.append({ type: 'session_started', pid: process.pid });
-  ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'} (${spec.searcher} search, ${spec.concurrency} at a time), ${spec.metric} ${spec.mode}`);
+  ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'} (${strategyLabel(spec.searcher, spec.scheduler)}, ${spec.concurrency} at a time), ${spec.metric} ${spec.mode}`);
   ctx.out(`session: ${dir}`);
   return driveSession(store, lock, argv, ctx);
 }

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
+import { trialScheduleFile } from '../schedule/trial-schedule.js';
+import type { Metrics } from '../search/types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { Config } from '../search/space.js';
+import { sessionPaths, trialPaths } from './layout.js';
+import type { CheckpointRecord, TrialRecord } from './state.js';
+
+/**
+ * The files of a session beside its state and journal: each trial's folder (config, metrics, schedule copy,
+ * logs) and the pause signal. The orchestrator asks for them by meaning; only this layer knows the layout.
+ */
+export class TrialFiles {
+  private readonly metricsIteration = new Map<string, number>();
+
+  constructor(readonly sessionDir: string, private readonly scheduleWriteBack: string | null) {}
+
+  paths(id: string) {
+    return trialPaths(this.sessionDir, id);
+  }
+
+  /** The trial's folder and its config.json (written once: a restarted trial reads the same file). */
+  prepare(t: TrialRecord, params: Config): void {
+    const tp = this.paths(t.id);
+    mkdirSync(tp.checkpoints, { recursive: true });
+    if (!existsSync(tp.config)) writeFileAtomic(tp.config, JSON.stringify({ ...params, ...t.config }, null, 2) + '\n');
+    this.metricsIteration.set(t.id, lastMetricsIteration(tp.metrics));
+  }
+
+  /** Where a trial restarts from, as an absolute path, or '' to start fresh. */
+  checkpointPath(t: TrialRecord): string {
+    return t.checkpoint ? join(this.paths(t.id).dir, t.checkpoint.path) : '';
+  }
+
+  /** One line per validation boundary: a trial restarted from an older checkpoint replaces what it repeats. */
+  appendMetrics(id: string, iteration: number, metrics: Metrics): void {
+    const file = this.paths(id).metrics;
+    if (iteration <= (this.metricsIteration.get(id) ?? 0)) truncateMetrics(file, iteration);
+    appendFileSync(file, JSON.stringify({ iteration, ...metrics }) + '\n');
+    this.metricsIteration.set(id, iteration);
+  }
+
+  /** The trial's own schedule file, rewritten atomically so people can watch it (and `tune train`'s original). */
+  writeSchedule(t: TrialRecord): void {
+    if (!t.schedule) return;
+    saveSchedule(trialScheduleFile(this.paths(t.id).dir, t.schedule), t.schedule, t.schedule.state.completed);
+    if (this.scheduleWriteBack) writeCompletedFlags(this.scheduleWriteBack, t.schedule.state.completed);
+  }
+
+  /**
+   * A checkpoint a trial announced, hashed for the journal; a path inside the trial folder is kept relative
+   * so the session can move. A string is the reason it is not a checkpoint.
+   */
+  async checkpointRecord(t: TrialRecord, path: string, iteration: number): Promise<Omit<CheckpointRecord, 'schedule'> | string> {
+    const dir = this.paths(t.id).dir;
+    const abs = isAbsolute(path) ? path : join(dir, path);
+    if (!existsSync(abs) || !statSync(abs).isFile()) return `checkpoint ${path} is not a file`;
+    const { sha256, bytes } = await hashFile(abs);
+    const rel = relative(dir, abs);
+    return { iteration, path: rel.startsWith('..') ? abs : rel, sha256, bytes };
+  }
+
+  stderrTail(id: string): string {
+    try {
+      const text = readFileSync(this.paths(id).stderr, 'utf8').trimEnd();
+      return text.slice(text.lastIndexOf('\n') + 1).slice(0, 300);
+    } catch {
+      return '';
+    }
+  }
+
+  get pauseSignal(): string {
+    return sessionPaths(this.sessionDir).pauseSignal;
+  }
+
+  /** The file every trial checks at its validation boundaries (DESIGN §4). */
+  raisePauseSignal(reason: string): void {
+    writeFileAtomic(this.pauseSignal, `${JSON.stringify({ reason, requested: new Date().toISOString(), pid: process.pid })}\n`);
+  }
+
+  clearPauseSignal(): void {
+    try { unlinkSync(this.pauseSignal); } catch { /* not there */ }
+  }
+}
+
+function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    let bytes = 0;
+    createReadStream(path)
+      .on('data', (c) => { h.update(c); bytes += c.length; })
+      .on('error', reject)
+      .on('end', () => resolve({ sha256: h.digest('hex'), bytes }));
+  });
+}
+
+export function hashFileSync(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function lastMetricsIteration(file: string): number {
+  if (!existsSync(file)) return 0;
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      return (JSON.parse(lines[i]) as { iteration: number }).iteration;
+    } catch { /* a torn last line */ }
+  }
+  return 0;
+}
+
+function truncateMetrics(file: string, fromIteration: number): void {
+  if (!existsSync(file)) return;
+  const kept = readFileSync(file, 'utf8').split('\n').filter((line) => {
+    if (!line) return false;
+    try {
+      return (JSON.parse(line) as { iteration: number }).iteration < fromIteration;
+    } catch {
+      return false;
+    }
+  });
+  writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
+}
