@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measureSessionStore } from './session-store.js';
 import { formatTrainerSpeed, measureTrainerSpeed } from './trainer-speed.js';
+import { formatSearchQuality, measureSearchQuality } from './search-quality.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The real bin, started directly (never through npx or npm, whose warnings would mix into stdout). */
@@ -1037,6 +1038,8 @@ async function main(): Promise<void> {
   const store = measureSessionStore(1000, QUICK ? 500 : 2000);
   log(`built-in trainer: steps/s against PyTorch and tfjs, and the full-budget figures${QUICK ? ' (quick)' : ''}…`);
   const trainer = await measureTrainerSpeed({ quick: QUICK, log });
+  log(`search strategies: regret on Branin and Hartmann-6 beside Optuna, iterations to a target under ASHA, Hyperband, BOHB${QUICK ? ' (quick)' : ''}…`);
+  const search = await measureSearchQuality({ quick: QUICK, log });
   const loadAfter = loadavg();
 
   const pick = (k: keyof PauseSample) => pr.pause.map((p) => p[k] as number);
@@ -1084,6 +1087,7 @@ async function main(): Promise<void> {
     uiCpu: cc,
     sessionStore: store,
     trainer,
+    search,
     notes: pr.notes.concat((ts.notes as string[]) ?? [], (cc.notes as string[]) ?? []),
   };
 
@@ -1123,6 +1127,7 @@ async function main(): Promise<void> {
   const file = join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(`\n${formatTrainerSpeed(trainer)}\n`);
+  process.stdout.write(`\n${formatSearchQuality(search)}\n`);
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`\nwrote ${file}\n`);
 }
