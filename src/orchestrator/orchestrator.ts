@@ -5,6 +5,7 @@ import type { SessionStore } from '../session/store.js';
 import type { EventBody, TrialRecord } from '../session/state.js';
 import { ENV, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
 import type { Json } from '../util/json.js';
+import { diff, type Patch } from '../util/json-patch.js';
 import { trialScheduleFor } from '../schedule/trial-schedule.js';
 import { dueOperations } from '../schedule/trigger.js';
 import type { Launcher, TrialProcess } from './launcher.js';
@@ -49,13 +50,13 @@ export class Orchestrator {
   private finished = false;
   private resolveRun: (o: RunOutcome) => void = () => {};
   private rejectRun: (err: Error) => void = () => {};
-  /** The strategies' state as last journalled: a decision journals a state only when it changed. */
-  private searcherJson: string;
-  private schedulerJson: string;
+  /** The strategies' state as last journalled: a decision journals what changed since, as a patch. */
+  private searcherState: Json;
+  private schedulerState: Json;
 
   constructor(private readonly o: OrchestratorOptions) {
-    this.searcherJson = JSON.stringify(o.searcher.getState());
-    this.schedulerJson = JSON.stringify(o.scheduler.getState());
+    this.searcherState = copyOf(o.store.state.searcher.state);
+    this.schedulerState = copyOf(o.store.state.scheduler.state);
   }
 
   get state() {
@@ -110,17 +111,22 @@ export class Orchestrator {
     this.maybeFinish();
   }
 
-  /** The strategies' states that changed since they were last journalled, to go with a decision. */
-  private changedStates(searcher = true): { searcher?: Json; scheduler?: Json } {
-    const out: { searcher?: Json; scheduler?: Json } = {};
+  /**
+   * What changed in the strategies' states since they were last journalled, to go with a decision: a
+   * patch, so a journal line costs what changed, not the whole state (which grows with every trial).
+   */
+  private changedStates(searcher = true): { searcherPatch?: Patch; schedulerPatch?: Patch } {
+    const out: { searcherPatch?: Patch; schedulerPatch?: Patch } = {};
     if (searcher) {
-      const s = JSON.stringify(this.o.searcher.getState());
-      if (s !== this.searcherJson) out.searcher = JSON.parse(s) as Json;
-      this.searcherJson = s;
+      const now = copyOf(this.o.searcher.getState());
+      const patch = diff(this.searcherState, now);
+      if (patch) out.searcherPatch = patch;
+      this.searcherState = now;
     }
-    const c = JSON.stringify(this.o.scheduler.getState());
-    if (c !== this.schedulerJson) out.scheduler = JSON.parse(c) as Json;
-    this.schedulerJson = c;
+    const now = copyOf(this.o.scheduler.getState());
+    const patch = diff(this.schedulerState, now);
+    if (patch) out.schedulerPatch = patch;
+    this.schedulerState = now;
     return out;
   }
 
@@ -188,8 +194,7 @@ export class Orchestrator {
         const index = this.state.trials.length;
         const config = this.o.searcher.suggest(index);
         if (config === 'finished') {
-          this.o.store.append({ type: 'searcher_finished', searcher: this.o.searcher.getState() });
-          this.searcherJson = JSON.stringify(this.state.searcher.state);
+          this.decide({ type: 'searcher_finished' }, null);
           continue;
         }
         if (config === null) return null;
@@ -197,8 +202,7 @@ export class Orchestrator {
         const id = trialIdOf(index);
         const schedule = trialScheduleFor(this.state.spec, this.state.schedules, config);
         const seed = trialSeed(this.state.spec.seed, index);
-        const states = this.changedStates();
-        this.o.store.append({ type: 'trial_created', id, index, config, seed, schedule, ...states, searcher: this.o.searcher.getState(), ...this.place(index) });
+        this.decide({ type: 'trial_created', id, index, config, seed, schedule }, index);
         return this.state.trials[index];
       }
       if ('promote' in c) {
@@ -420,4 +424,9 @@ export class Orchestrator {
     this.o.store.files.clearPauseSignal();
     this.rejectRun(err);
   }
+}
+
+/** A deep copy of a state, so that a strategy changing its own objects later cannot change what was journalled. */
+function copyOf(v: Json): Json {
+  return JSON.parse(JSON.stringify(v)) as Json;
 }

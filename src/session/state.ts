@@ -2,6 +2,7 @@ import type { Config } from '../search/space.js';
 import type { Decision, Metrics } from '../search/types.js';
 import type { Spec } from '../spec/types.js';
 import type { Json } from '../util/json.js';
+import { applyPatch, isPatch, type Patch } from '../util/json-patch.js';
 import { afterFiring } from '../schedule/trigger.js';
 import type { ScheduleState } from '../schedule/types.js';
 import type { StoredSchedule, TrialSchedule } from '../schedule/trial-schedule.js';
@@ -68,8 +69,11 @@ export interface SessionState {
   seq: number;
 }
 
-/** A strategy's state after a decision that changed it; absent when it did not change. */
-type StrategyStates = { searcher?: Json; scheduler?: Json; place?: string | null };
+/**
+ * A strategy's state after a decision that changed it, whole or (usually) as a patch against its state
+ * before; absent when it did not change.
+ */
+type StrategyStates = { searcher?: Json; scheduler?: Json; searcherPatch?: Patch; schedulerPatch?: Patch; place?: string | null };
 
 /** One line of events.jsonl. Every change of the session state is one of these (write-ahead journal). */
 export type SessionEvent = { seq: number; t: number } & EventBody;
@@ -77,8 +81,8 @@ export type SessionEvent = { seq: number; t: number } & EventBody;
 export type EventBody =
   | { type: 'session_started'; pid: number }
   | { type: 'session_resumed'; pid: number; note?: string }
-  | ({ type: 'trial_created'; id: string; index: number; config: Config; seed: number; searcher: Json; schedule?: TrialSchedule | null } & StrategyStates)
-  | { type: 'searcher_finished'; searcher: Json }
+  | ({ type: 'trial_created'; id: string; index: number; config: Config; seed: number; schedule?: TrialSchedule | null } & StrategyStates)
+  | ({ type: 'searcher_finished' } & StrategyStates)
   | { type: 'trial_started'; id: string; pid: number; fromIteration: number | null }
   | ({ type: 'report'; id: string; iteration: number; metrics: Metrics; decision: Decision; fired?: number[]; delivered?: true; verdict?: Decision } & StrategyStates)
   | ({ type: 'trial_promoted'; id: string } & StrategyStates)
@@ -95,6 +99,11 @@ export type EventBody =
   | { type: 'session_paused' }
   | { type: 'session_finished'; status: 'completed' | 'failed' };
 
+function patched(value: Json, patch: unknown, what: string): Json {
+  if (!isPatch(patch)) throw new Error(`the ${what}'s state patch is malformed`);
+  return applyPatch(value, patch);
+}
+
 function trial(state: SessionState, id: string): TrialRecord {
   const t = state.trials.find((x) => x.id === id);
   if (!t) throw new Error(`journal names trial ${id}, which the session does not have`);
@@ -110,6 +119,8 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
   state.seq = ev.seq;
   if ('searcher' in ev && ev.searcher !== undefined) state.searcher.state = ev.searcher;
   if ('scheduler' in ev && ev.scheduler !== undefined) state.scheduler.state = ev.scheduler;
+  if ('searcherPatch' in ev && ev.searcherPatch !== undefined) state.searcher.state = patched(state.searcher.state, ev.searcherPatch, 'searcher');
+  if ('schedulerPatch' in ev && ev.schedulerPatch !== undefined) state.scheduler.state = patched(state.scheduler.state, ev.schedulerPatch, 'scheduler');
   switch (ev.type) {
     case 'session_started':
     case 'session_resumed':
