@@ -106,7 +106,7 @@ export class HyperbandScheduler implements Scheduler {
     if (t === undefined) return null;
     const place = bracketOfTrial(trialIndex, this.brackets);
     const rung = describeRung(t, this.brackets[place.bracket].rungs);
-    return rung === null ? `bracket ${place.instance}` : `bracket ${place.instance} · ${rung}`;
+    return rung === null ? `bracket ${place.instance}` : `b${place.instance} ${rung}`;
   }
 
   getState(): Json {

@@ -192,7 +192,8 @@ export function rungTrialsFromJson(state: Json, who: string, rungCount: (trialIn
 export function describeRung(trial: RungTrial, rungs: number[]): string | null {
   const top = rungs.length - 1;
   const k = trial.losses.length;
-  if (trial.status === 'running' && k <= top) return `to rung ${k}/${top} · ${rungs[k]} it`;
+  // Short, for a table column titled "rung": "1/3 @300" at rung 1 of 0..3 (300 iterations), "→2/3 @900" on the way.
+  if (trial.status === 'running' && k <= top) return `→${k}/${top} @${rungs[k]}`;
   if (k === 0) return null;
-  return `rung ${k - 1}/${top} · ${rungs[k - 1]} it`;
+  return `${k - 1}/${top} @${rungs[k - 1]}`;
 }

@@ -11,7 +11,7 @@ export function FinishedLine({ trial: t, metric }: { readonly trial: TrialRow; r
       <Text color={look?.color}>{`${look?.symbol ?? ''} ${t.id} ${t.status}`}</Text>
       {t.status === 'failed'
         ? `  ${t.error ?? ''}`
-        : `  it ${t.iteration}${t.status === 'stopped' && t.place ? ` (${t.place})` : ''}  ${metric} last ${formatMetric(t.last?.[metric])} best ${t.best === null ? '-' : formatNumber(t.best)}  ${formatConfig(t.config)}`}
+        : `  it ${t.iteration}${t.status === 'stopped' && t.place ? ` (rung ${t.place})` : ''}  ${metric} last ${formatMetric(t.last?.[metric])} best ${t.best === null ? '-' : formatNumber(t.best)}  ${formatConfig(t.config)}`}
     </Text>
   );
 }

@@ -24,7 +24,7 @@ export function TrialDetail({ snapshot: s, trial: t, logTail, width, height }: T
       <Text>
         <Text bold>{`Trial ${t.id}  `}</Text>
         <Text color={look?.color}>{`${look?.symbol ?? ''} ${statusText(t)}`}</Text>
-        {`  iteration ${t.iteration}/${s.maxIters}  failures ${t.failures}${t.place ? `  ${t.place}` : ''}`}
+        {`  iteration ${t.iteration}/${s.maxIters}  failures ${t.failures}${t.place ? `  rung ${t.place}` : ''}`}
       </Text>
       <Text wrap="truncate-end">{`config  ${formatConfig(t.config)}`}</Text>
       <Text wrap="truncate-end">

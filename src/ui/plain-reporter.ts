@@ -49,17 +49,17 @@ export class PlainReporter {
       case 'trial_completed':
       case 'trial_stopped':
         if (!t) return;
-        this.write(`[${t.id}] ${ev.type === 'trial_completed' ? 'completed' : 'stopped  '}   iteration ${ev.iteration}  ${this.metricText(t.last)}  best ${t.best ? formatNumber(t.best.value) : '-'}${t.place ? `  ${t.place}` : ''}`);
+        this.write(`[${t.id}] ${ev.type === 'trial_completed' ? 'completed' : 'stopped  '}   iteration ${ev.iteration}  ${this.metricText(t.last)}  best ${t.best ? formatNumber(t.best.value) : '-'}${t.place ? `  rung ${t.place}` : ''}`);
         break;
       case 'trial_paused':
         if (!t) return;
         this.write(t.status === 'waiting'
-          ? `[${t.id}] waiting     at iteration ${ev.iteration}${t.place ? ` (${t.place})` : ''} until promoted or stopped`
+          ? `[${t.id}] waiting     at iteration ${ev.iteration}${t.place ? ` (rung ${t.place})` : ''} until promoted or stopped`
           : `[${t.id}] paused      at iteration ${ev.iteration}`);
         break;
       case 'trial_promoted':
         if (!t) return;
-        this.write(`[${t.id}] promoted    from iteration ${t.iteration}${t.place ? ` (${t.place})` : ''}`);
+        this.write(`[${t.id}] promoted    from iteration ${t.iteration}${t.place ? ` (rung ${t.place})` : ''}`);
         break;
       case 'trial_interrupted':
         if (!t) return;

@@ -132,9 +132,9 @@ describe('ASHA, promotion variant (grace 1, η 2, max_t 4: rungs at 1, 2, 4)', (
     const s = make();
     for (let i = 0; i < 4; i++) s.onTrialAdded(i);
     assert.equal(s.onResult(0, 1, 0.5), 'pause'); //    rung 0: {0}, top ⌊1/2⌋ = none
-    assert.equal(s.describe(0), 'rung 0/2 · 1 it');
+    assert.equal(s.describe(0), '0/2 @1');
     assert.equal(s.onResult(1, 1, 0.3), 'continue'); // rung 0: {1, 0}, top 1 = {1}: itself, promoted at once
-    assert.equal(s.describe(1), 'to rung 1/2 · 2 it');
+    assert.equal(s.describe(1), '→1/2 @2');
     assert.equal(choose(s, going), 'new'); //           1 is already promoted
     assert.equal(s.onResult(2, 1, 0.4), 'pause'); //    rung 0: {1, 2, 0}, top 1 = {1}
     assert.equal(s.onResult(3, 1, 0.1), 'continue'); // rung 0: {3, 1, 2, 0}, top 2 = {3, 1}
@@ -223,12 +223,12 @@ describe('ASHA, promotion variant (grace 1, η 2, max_t 4: rungs at 1, 2, 4)', (
     s.onTrialAdded(0);
     assert.equal(s.onResult(0, 1, 0.5), 'continue');
     assert.equal(s.onResult(0, 2, 0.5), 'continue');
-    assert.equal(s.describe(0), 'to rung 0/1 · 3 it');
+    assert.equal(s.describe(0), '→0/1 @3');
     assert.equal(s.onResult(0, 3, 0.5), 'pause');
     assert.equal(s.onResult(0, 4, 0.5), 'pause');
     s.onTrialEnd(0, 'stopped');
     assert.equal(s.onResult(0, 5, 0.5), 'stop');
-    assert.equal(s.describe(0), 'rung 0/1 · 3 it');
+    assert.equal(s.describe(0), '0/1 @3');
     assert.equal(s.describe(7), null);
     assert.throws(() => s.onResult(7, 3, 0.5), /no trial 7/);
     assert.throws(() => s.onTrialAdded(3), /next trial is 1/);
@@ -274,7 +274,7 @@ describe('Hyperband (grace 1, η 3, max_t 9: brackets 9 × [1, 3, 9], 5 × [3, 9
       assert.equal(s.onResult(i, 1, rung0[i]), 'pause', `trial ${i}`);
       assert.equal(choose(s, going), 'new'); // rung 0 is not complete: trial 8 has not reported
     }
-    assert.equal(s.describe(0), 'bracket 0 · rung 0/2 · 1 it');
+    assert.equal(s.describe(0), 'b0 0/2 @1');
     assert.equal(s.onResult(8, 1, rung0[8]), 'continue'); // completes the rung, and is in the top 3
     for (const i of [0, 1, 2, 4, 6, 7]) {
       assert.deepEqual(choose(s, going), { stop: i });
@@ -294,7 +294,7 @@ describe('Hyperband (grace 1, η 3, max_t 9: brackets 9 × [1, 3, 9], 5 × [3, 9
     s.onTrialEnd(8, 'stopped');
     assert.deepEqual(choose(s, going), { promote: 3 });
     s.promote(3);
-    assert.equal(s.describe(3), 'bracket 0 · to rung 2/2 · 9 it');
+    assert.equal(s.describe(3), 'b0 →2/2 @9');
     assert.equal(s.onResult(3, 9, 0.01), 'continue'); // the last rung: completes
     s.onTrialEnd(3, 'completed');
     assert.equal(choose(s, finished), null);
@@ -303,14 +303,14 @@ describe('Hyperband (grace 1, η 3, max_t 9: brackets 9 × [1, 3, 9], 5 × [3, 9
   test('the next trials go to bracket s = 1 and s = 0, whose rungs start later', () => {
     const s = make();
     for (let i = 0; i < 17; i++) s.onTrialAdded(i);
-    assert.equal(s.describe(9), 'bracket 1 · to rung 0/1 · 3 it');
-    assert.equal(s.describe(14), 'bracket 2 · to rung 0/0 · 9 it');
+    assert.equal(s.describe(9), 'b1 →0/1 @3');
+    assert.equal(s.describe(14), 'b2 →0/0 @9');
     assert.equal(s.onResult(9, 1, 0.5), 'continue');
     assert.equal(s.onResult(9, 3, 0.5), 'pause');
     assert.equal(s.onResult(14, 3, 0.5), 'continue');
     assert.equal(s.onResult(14, 9, 0.5), 'continue');
     s.onTrialAdded(17);
-    assert.equal(s.describe(17), 'bracket 3 · to rung 0/2 · 1 it');
+    assert.equal(s.describe(17), 'b3 →0/2 @1');
   });
 
   test('stops in any bracket come first, then promotions, oldest bracket first', () => {
@@ -383,7 +383,7 @@ describe('Hyperband (grace 1, η 3, max_t 9: brackets 9 × [1, 3, 9], 5 × [3, 9
     const nine = Array.from({ length: 9 }, () => ({ status: 'stopped', losses: [0.5] }));
     assert.throws(() => s.setState({ trials: [...nine, { status: 'running', losses: [1, 2, 3] }] }), /trials\[9\]\.losses has 3 entries, but the trial has 2 rungs/);
     s.setState({ trials: [...nine, { status: 'waiting', losses: [1] }] });
-    assert.equal(s.describe(9), 'bracket 1 · rung 0/1 · 3 it');
+    assert.equal(s.describe(9), 'b1 0/1 @3');
   });
 });
 

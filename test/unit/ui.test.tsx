@@ -61,13 +61,13 @@ test('the table shows each live trial with status, hyperparameters, progress and
 
 test('under a multi-fidelity scheduler: waiting trials, each trial\'s rung, the strategy and its budgets in the header', () => {
   const s = snap([
-    row('0001', { place: 'rung 1 · 300 it' }),
-    row('0002', { status: 'waiting', iteration: 100, place: 'rung 0 · 100 it' }),
+    row('0001', { place: '→1/3 @300' }),
+    row('0002', { status: 'waiting', iteration: 100, place: '0/3 @100' }),
   ], { strategy: 'TPE search, ASHA scheduler (grace 100, η 3, max 1000)' });
   const table = render(<TrialTable snapshot={s} rows={s.trials} selectedId="0001" width={110} height={10} />).lastFrame() ?? '';
   assert.match(table, /iterations\s+last val_loss\s+best\s+rung/);
-  assert.match(table, /0001\s+▶ running .* rung 1 · 300 it/);
-  assert.match(table, /0002\s+⧗ waiting .* rung 0 · 100 it/);
+  assert.match(table, /0001\s+▶ running .* →1\/3 @300/);
+  assert.match(table, /0002\s+⧗ waiting .* 0\/3 @100/);
   const header = render(<Header snapshot={s} now={0} width={110} />).lastFrame() ?? '';
   assert.match(header, /TPE search, ASHA scheduler \(grace 100, η 3, max 1000\)/);
   assert.match(header, /1 waiting at a rung/);
