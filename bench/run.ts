@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measureSessionStore } from './session-store.js';
 import { formatTrainerSpeed, measureTrainerSpeed } from './trainer-speed.js';
 import { formatSearchQuality, measureSearchQuality } from './search-quality.js';
+import { formatMainJob, measureMainJob } from './main-job.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The real bin, started directly (never through npx or npm, whose warnings would mix into stdout). */
@@ -1040,6 +1041,8 @@ async function main(): Promise<void> {
   const trainer = await measureTrainerSpeed({ quick: QUICK, log });
   log(`search strategies: regret on Branin and Hartmann-6 beside Optuna, iterations to a target under ASHA, Hyperband, BOHB${QUICK ? ' (quick)' : ''}…`);
   const search = await measureSearchQuality({ quick: QUICK, log });
+  log(`the main job, old (random, 8 trials) against new (TPE + ASHA) and BOHB, alternating${QUICK ? ' (quick: shortened, not comparable)' : ''}…`);
+  const mainJob = await measureMainJob({ quick: QUICK, log });
   const loadAfter = loadavg();
 
   const pick = (k: keyof PauseSample) => pr.pause.map((p) => p[k] as number);
@@ -1088,6 +1091,7 @@ async function main(): Promise<void> {
     sessionStore: store,
     trainer,
     search,
+    mainJob,
     notes: pr.notes.concat((ts.notes as string[]) ?? [], (cc.notes as string[]) ?? []),
   };
 
@@ -1128,6 +1132,7 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(`\n${formatTrainerSpeed(trainer)}\n`);
   process.stdout.write(`\n${formatSearchQuality(search)}\n`);
+  process.stdout.write(`\n${formatMainJob(mainJob)}\n`);
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`\nwrote ${file}\n`);
 }
