@@ -56,7 +56,8 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
   const lock = acquireLock(sessionPaths(dir).lock, dir);
   const store = SessionStore.create(dir, state);
   store.append({ type: 'session_started', pid: process.pid });
-  ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'}, ${spec.concurrency} at a time, ${spec.metric} ${spec.mode}: ${strategyLabel(spec.searcher, spec.scheduler)}`);
+  ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'}, ${spec.concurrency} at a time, ${spec.metric} ${spec.mode}`);
+  ctx.out(`strategy: ${strategyLabel(spec.searcher, spec.scheduler)}`);
   ctx.out(`session: ${dir}`);
   return driveSession(store, lock, argv, ctx);
 }
