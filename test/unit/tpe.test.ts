@@ -5,7 +5,7 @@ import { Rng } from '../../src/search/rng.js';
 import type { Config, SearchSpace } from '../../src/search/space.js';
 import { decode, modelDim, roundToGrid, type ModelDim } from '../../src/search/tpe/dims.js';
 import { defaultWeights, gamma, ParzenEstimator, rankKey, splitByRank, TpeSearcher, type ParzenOptions } from '../../src/search/tpe/index.js';
-import { RUNNING } from '../../src/search/tpe/sampler.js';
+import { parzenOptions, RUNNING } from '../../src/search/tpe/sampler.js';
 import { logGaussMass, logNdtr, ndtr, truncnormPpf } from '../../src/search/tpe/truncnorm.js';
 import type { TrialOutcome } from '../../src/search/types.js';
 import type { TpeOptions } from '../../src/spec/types.js';
@@ -152,6 +152,34 @@ describe('TPE pieces, against answers worked out by hand', () => {
     // With 3 observations sigma0·10 = 2·3^(−1/6) = 1.665; the clip's floor 10/(1 + 4) = 2 wins.
     const few = new ParzenEstimator(dims, obs.slice(0, 3), { ...univariate, multivariate: true }).kernels[0];
     if (few.kind === 'numeric') allClose(few.sigmas, [2, 2, 2, 10]);
+  });
+
+  test('multivariate TPE sizes kernels as Optuna 5.0 does: neighbour gaps per dimension, the prior not a neighbour', () => {
+    // The searcher asks for it; Scott's rule (the test above) stays the estimator's default.
+    assert.equal(parzenOptions({ ...defaults, multivariate: true }).multivariateBandwidth, 'gaps');
+    const gaps: ParzenOptions = { ...univariate, multivariate: true, multivariateBandwidth: 'gaps' };
+    // x: uniform [0, 20], observations 2, 3, 14: sorted with the bounds 0 | 2 3 14 | 20 (no prior centre 10).
+    //   2 → inner gap only (no consider_endpoints): 1; 3 → max(1, 11) = 11; 14 → inner gap 14 − 3 = 11.
+    //   Magic clip: at least 20 / min(100, 1 + 4) = 4 → [4, 11, 11], prior 20. (Scott's rule would give
+    //   0.2 · 3^(−1/6) · 20 = 3.33 for all, clipped to 4; univariate, with the prior's centre, [4, 7, 4].)
+    // y: int [1, 5] (kernels on [0.5, 5.5]), observations 5, 1, 4: 0.5 | 1 4 5 | 5.5.
+    //   1 → inner gap 3; 4 → max(3, 1) = 3; 5 → inner gap 1. Clip at least 5 / 5 = 1 → [1, 3, 3] in
+    //   observation order (5, 1, 4), prior 5.
+    const dims: ModelDim[] = [
+      { kind: 'numeric', low: 0, high: 20, step: null },
+      { kind: 'numeric', low: 1, high: 5, step: 1 },
+    ];
+    const est = new ParzenEstimator(dims, [[2, 5], [3, 1], [14, 4]], gaps);
+    const [x, y] = est.kernels;
+    if (x.kind !== 'numeric' || y.kind !== 'numeric') throw new Error('numeric kernels expected');
+    allClose(x.mus, [2, 3, 14, 10]);
+    allClose(x.sigmas, [4, 11, 11, 20]);
+    allClose(y.sigmas, [1, 3, 3, 5]);
+    // One observation: as wide as its larger distance to a bound, 20 − 2 = 18; none: only the prior.
+    const one = new ParzenEstimator(dims, [[2, 5]], gaps).kernels[0];
+    if (one.kind === 'numeric') allClose(one.sigmas, [18, 20]);
+    const none = new ParzenEstimator(dims, [], gaps).kernels[0];
+    if (none.kind === 'numeric') allClose(none.sigmas, [20]);
   });
 
   test('categorical kernel: prior mass spread over the choices, +1 on the observed one, rows normalised', () => {

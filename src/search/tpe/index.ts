@@ -21,8 +21,11 @@ interface TrialRecord {
 /**
  * Tree-structured Parzen Estimator, as Optuna 3.1's TPESampler does it (optuna/samplers/_tpe): random
  * draws until n_startup_trials trials have finished, then each config maximises l(x)/g(x) among
- * n_ei_candidates drawn from l. The searcher learns configs from its own suggestions and results from
- * onComplete; every random number comes from its one saved Rng, and the whole state is plain JSON.
+ * n_ei_candidates drawn from l. Two departures, both what later Optuna does: kernel densities are
+ * normalised (Optuna 3.5's fix, optuna#5110), and multivariate kernels take Optuna 5.0's bandwidths
+ * (ParzenOptions.multivariateBandwidth). Univariate TPE is thus Optuna 3.5 to 4.8's. The searcher learns
+ * configs from its own suggestions and results from onComplete; every random number comes from its one
+ * saved Rng, and the whole state is plain JSON.
  */
 export class TpeSearcher implements Searcher {
   private rng: Rng;

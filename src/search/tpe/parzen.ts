@@ -8,6 +8,13 @@ export interface ParzenOptions {
   considerMagicClip: boolean;
   considerEndpoints: boolean;
   multivariate: boolean;
+  /**
+   * How a multivariate estimator sizes its kernels. 'scott' (the default here; Optuna 2.2 to 4.x): one
+   * bandwidth for every kernel of a dimension, 0.2 · n^(−1/(d+4)) · range. 'gaps' (Optuna 5.0, PR #6746
+   * with #6574): each kernel as wide as its larger gap to its neighbours in that dimension, as univariate
+   * kernels are, except that the prior's centre does not count as a neighbour. The searcher uses 'gaps'.
+   */
+  multivariateBandwidth?: 'scott' | 'gaps';
 }
 
 const EPS = 1e-12;
@@ -195,11 +202,16 @@ function numericKernel(
   const n = observed.length;
   const mus = [...observed, 0.5 * (low + high)];
   let sigmas: number[];
-  if (opts.multivariate) {
+  if (opts.multivariate && (opts.multivariateBandwidth ?? 'scott') === 'scott') {
     // One bandwidth for all, shrinking with n as n^(−1/(d+4)).
     const sigma0 = SIGMA0_MAGNITUDE * Math.max(n, 1) ** (-1 / (nDims + 4));
     sigmas = mus.map(() => sigma0 * range);
+  } else if (opts.multivariate) {
+    // Optuna 5.0: the gaps between this dimension's observations; the prior's own sigma is set below.
+    sigmas = [...neighbourBandwidths(observed, low, high, opts.considerEndpoints), range];
   } else {
+    // Optuna 3.1 to 4.8 count the prior's centre among the neighbours (5.0 no longer does; kept here, as
+    // it measured no better on univariate TPE).
     sigmas = neighbourBandwidths(mus, low, high, opts.considerEndpoints);
   }
   // The magic clip keeps kernels from becoming needles: at least range / min(100, components + 1).
