@@ -149,7 +149,7 @@ export async function measureMainJob(opts: { quick: boolean; log: (s: string) =>
   const specs: Record<Method, Record<string, unknown> | null> = {
     A: { ...noScheduler, searcher: 'random', num_trials: 8, ...maxIters },
     B: opts.quick ? { ...(await defaultSpec()), ...maxIters } : null, // null: `tune` with no spec argument
-    C: { ...(await defaultSpec()), searcher: { type: 'bohb' }, scheduler: { type: 'hyperband', grace_period: 200, reduction_factor: 3 }, num_trials: 30, ...maxIters },
+    C: { ...(await defaultSpec()), searcher: { type: 'bohb' }, scheduler: { type: 'hyperband', grace_period: 200, reduction_factor: 3 }, ...maxIters },
   };
   const order: Method[] = opts.quick ? ['A', 'B'] : ['A', 'B', 'C'];
   const rounds = opts.quick ? 1 : 2;
