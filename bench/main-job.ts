@@ -11,10 +11,11 @@
  * is tune and every trial it reaped (tune waits for its trials), before sh reaps that `cat`.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runStandalone } from './standalone.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TUNE_BIN = join(ROOT, 'bin', 'tune'); // the real bin, never through npx or npm
@@ -223,11 +224,4 @@ export function formatMainJob(r: MainJobResult): string {
   return L.join('\n');
 }
 
-async function main(): Promise<void> {
-  const result = await measureMainJob({ quick: process.argv.includes('--quick'), log: (l) => process.stderr.write(`${l}\n`) });
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${formatMainJob(result)}\nwrote ${RESULTS}\n`);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+await runStandalone(import.meta.url, RESULTS, measureMainJob, formatMainJob);

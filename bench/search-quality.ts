@@ -62,7 +62,7 @@
  * the problems are deterministic; so a run is reproducible, timings aside.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -79,6 +79,8 @@ import { TpeSearcher } from '../src/search/tpe/index.js';
 import type { Loss, Scheduler, Searcher } from '../src/search/types.js';
 import type { BohbOptions, RungOptions, TpeOptions } from '../src/spec/types.js';
 import { BLACK_BOX, mfHartmannProblem, type BlackBoxProblem, type MultiFidelityProblem } from './problems.js';
+import { runStandalone } from './standalone.js';
+import { BOHB_DEFAULTS, TPE_DEFAULTS } from '../src/spec/strategy.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'search-quality.json');
@@ -91,26 +93,11 @@ const SEARCHER_STREAM = 1;
 // ------------------------------------------------------------------------------------------------ settings
 
 /** Optuna 3.1's TPESampler defaults, constant liar off (sequential search). */
-const TPE: TpeOptions = {
-  n_startup_trials: 10,
-  n_ei_candidates: 24,
-  multivariate: false,
-  constant_liar: false,
-  prior_weight: 1,
-  consider_magic_clip: true,
-  consider_endpoints: false,
-};
+const TPE: TpeOptions = { ...TPE_DEFAULTS, constant_liar: false };
 const TPE_MV: TpeOptions = { ...TPE, multivariate: true };
 
 /** HpBandSter's BOHB defaults. */
-const BOHB: BohbOptions = {
-  min_points_in_model: null,
-  top_n_percent: 15,
-  num_samples: 64,
-  random_fraction: 1 / 3,
-  bandwidth_factor: 3,
-  min_bandwidth: 1e-3,
-};
+const BOHB: BohbOptions = BOHB_DEFAULTS;
 
 const BB_TRIALS = 100;
 const BB_CHECKPOINTS = [50, 100] as const;
@@ -959,12 +946,4 @@ export function formatSearchQuality(r: SearchQualityResult): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const result = await measureSearchQuality({ quick, log: (l) => process.stderr.write(`${l}\n`) });
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${formatSearchQuality(result)}\nwrote ${RESULTS}\n`);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+await runStandalone(import.meta.url, RESULTS, measureSearchQuality, formatSearchQuality);

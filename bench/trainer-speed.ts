@@ -18,7 +18,7 @@
  * Parameter counts of the three implementations are checked to be equal.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem, release, arch, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ import { mlp } from '../src/train/models/mlp.js';
 import { gpt } from '../src/train/models/gpt.js';
 import { loadNames } from '../src/train/data/names.js';
 import type { PeerConfig } from './peers/tfjs-speed.js';
+import { runStandalone } from './standalone.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'trainer-speed.json');
@@ -430,12 +431,4 @@ export function formatTrainerSpeed(r: TrainerSpeedResult): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const result = await measureTrainerSpeed({ quick, log: (l) => process.stderr.write(`${l}\n`) });
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${formatTrainerSpeed(result)}\nwrote ${RESULTS}\n`);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+await runStandalone(import.meta.url, RESULTS, measureTrainerSpeed, formatTrainerSpeed);

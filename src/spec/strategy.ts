@@ -30,6 +30,14 @@ const BOHB: Record<keyof BohbOptions, Rule> = {
   min_bandwidth: { kind: 'number', min: 0, max: Infinity, open: true, dflt: 1e-3 },
 };
 
+function defaults<K extends string>(rules: Record<K, Rule>): Record<K, unknown> {
+  return Object.fromEntries(Object.entries<Rule>(rules).map(([k, r]) => [k, r.dflt])) as Record<K, unknown>;
+}
+
+/** What `searcher: tpe` and `searcher: bohb` mean with no options written. */
+export const TPE_DEFAULTS = defaults(TPE) as unknown as TpeOptions;
+export const BOHB_DEFAULTS = defaults(BOHB) as unknown as BohbOptions;
+
 /** Reads one option by its rule; a problem is reported and the default kept, so every problem shows at once. */
 function option(p: Problems, raw: Record<string, unknown>, key: string, path: string, rule: Rule): unknown {
   const v = raw[key];

@@ -185,3 +185,10 @@ test('the main job (tune with no spec) is a TPE search under ASHA', async () => 
   assert.deepStrictEqual(spec.scheduler, { type: 'asha', grace_period: 200, reduction_factor: 3, max_t: 2400, variant: 'promotion' });
   assert.ok(spec.num_trials > 8, 'more configurations than the random search it replaced');
 });
+
+test('the option defaults are Optuna\'s TPESampler and HpBandSter\'s BOHB defaults (the constant liar on, for concurrent trials)', async () => {
+  const { TPE_DEFAULTS, BOHB_DEFAULTS } = await import('../../src/spec/strategy.js');
+  assert.deepStrictEqual(TPE_DEFAULTS, { n_startup_trials: 10, n_ei_candidates: 24, multivariate: false, constant_liar: true, prior_weight: 1, consider_magic_clip: true, consider_endpoints: false });
+  assert.deepStrictEqual(BOHB_DEFAULTS, { min_points_in_model: null, top_n_percent: 15, num_samples: 64, random_fraction: 1 / 3, bandwidth_factor: 3, min_bandwidth: 1e-3 });
+  assert.deepStrictEqual(specOf({ searcher: 'tpe' }).searcher, { type: 'tpe', ...TPE_DEFAULTS });
+});

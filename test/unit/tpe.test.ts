@@ -9,17 +9,10 @@ import { parzenOptions, RUNNING } from '../../src/search/tpe/sampler.js';
 import { logGaussMass, logNdtr, ndtr, truncnormPpf } from '../../src/search/tpe/truncnorm.js';
 import type { TrialOutcome } from '../../src/search/types.js';
 import type { TpeOptions } from '../../src/spec/types.js';
+import { TPE_DEFAULTS } from '../../src/spec/strategy.js';
 
-/** Optuna's TPESampler defaults. */
-const defaults: TpeOptions = {
-  n_startup_trials: 10,
-  n_ei_candidates: 24,
-  multivariate: false,
-  constant_liar: false,
-  prior_weight: 1,
-  consider_magic_clip: true,
-  consider_endpoints: false,
-};
+/** Optuna's TPESampler defaults (ours, but for the constant liar that tune turns on for concurrent trials). */
+const defaults: TpeOptions = { ...TPE_DEFAULTS, constant_liar: false };
 const univariate: ParzenOptions = { priorWeight: 1, considerMagicClip: true, considerEndpoints: false, multivariate: false };
 
 function close(actual: number, expected: number, tol = 1e-12, what = ''): void {
