@@ -246,6 +246,7 @@ export class Orchestrator {
     const tp = files.paths(t.id);
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
+      TMPDIR: files.tmpDir,
       [ENV.trialDir]: tp.dir,
       [ENV.config]: tp.config,
       [ENV.pauseFile]: files.pauseSignal,

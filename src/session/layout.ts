@@ -11,6 +11,8 @@ export function sessionPaths(dir: string) {
     pauseSignal: join(dir, 'pause.signal'),
     lock: join(dir, 'lock'),
     trials: join(dir, 'trials'),
+    /** The trials' TMPDIR: what they (and ONNX Runtime's debug logs) leave behind stays in the session. */
+    tmp: join(dir, 'tmp'),
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile } from '../schedule/trial-schedule.js';
@@ -26,6 +26,7 @@ export class TrialFiles {
   prepare(t: TrialRecord, params: Config): void {
     const tp = this.paths(t.id);
     mkdirSync(tp.checkpoints, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
     if (!existsSync(tp.config)) writeFileAtomic(tp.config, JSON.stringify({ ...params, ...t.config }, null, 2) + '\n');
     this.metricsIteration.set(t.id, lastMetricsIteration(tp.metrics));
   }
@@ -70,6 +71,15 @@ export class TrialFiles {
     } catch {
       return '';
     }
+  }
+
+  get tmpDir(): string {
+    return sessionPaths(this.sessionDir).tmp;
+  }
+
+  /** Between runs no trial is alive: whatever they left in their TMPDIR goes. */
+  sweepTmp(): void {
+    rmSync(this.tmpDir, { recursive: true, force: true });
   }
 
   get pauseSignal(): string {

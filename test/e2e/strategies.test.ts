@@ -1,6 +1,6 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
 
@@ -10,13 +10,7 @@ import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, testRng, tmpD
 // stop the same trials in the same order, and end with the same results as one uninterrupted run.
 
 const SEED = Number(process.env.TUNE_TEST_SEED ?? Date.now() % 100000);
-const made: string[] = [];
-after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
-function scratch(): string {
-  const d = tmpDir();
-  made.push(d);
-  return d;
-}
+const scratch = () => tmpDir();
 
 const STRATEGIES: Record<string, { searcher: unknown; scheduler?: unknown }> = {
   random: { searcher: 'random' },
@@ -140,6 +134,7 @@ test('what each strategy did: multi-fidelity ones paused, promoted and stopped t
     assert.ok(doc.trials.some((t) => t.status === 'stopped'), `${strategy} stopped no trial`);
     assert.ok(doc.trials.some((t) => t.status === 'completed' && t.iteration === 90), `${strategy} trained no trial to the full budget`);
     assert.ok(doc.trials.every((t) => t.rung), `${strategy}: every trial shows its rung in results --json`);
+    assert.ok(existsSync(join(dir, 'tmp', 'curve-0000.touch')), 'a trial\'s TMPDIR is the session\'s tmp/');
     const spent = doc.trials.reduce((a, t) => a + t.iteration, 0);
     assert.ok(spent < 12 * 90, `${strategy} spent the whole budget (${spent} iterations)`);
   }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -16,8 +16,17 @@ export interface TuneResult {
   stderr: string;
 }
 
+const made = new Set<string>();
+// Every test file runs in its own process: what it made in /tmp goes when that process ends, pass or fail.
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh folder in the system's temporary directory, removed when the test process exits. */
 export function tmpDir(prefix = 'tune-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.add(d);
+  return d;
 }
 
 /** Starts `tune` with args in cwd; the handle lets a test signal it mid-run. */

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../src/search/rng.js';
 import { accumulateGradients, evaluate, initMlp, sgdUpdate, trainStep, widenMlp, zeroGradients, zeroOptimizer, type Mlp } from '../../src/trial/mlp.js';
 import { loadMlpCheckpoint, saveMlpCheckpoint } from '../../src/trial/mlp-checkpoint.js';
 import { spirals, type Dataset } from '../../src/trial/spiral-data.js';
+import { tmpDir } from '../helpers/tune.js';
 
 function clone(m: Mlp): Mlp {
   return { sizes: [...m.sizes], weights: m.weights.map((w) => w.slice()), biases: m.biases.map((b) => b.slice()) };
@@ -80,7 +80,7 @@ test('training on spirals lowers the validation loss well below chance (ln 3)', 
 });
 
 test('a checkpoint restores every bit, keeps the last two, and refuses a corrupt file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tune-ckpt-'));
+  const dir = tmpDir('tune-ckpt-');
   const rng = new Rng(4);
   const model = initMlp([2, 4, 3], () => rng.normal());
   model.weights[0][0] = NaN; // raw bytes survive what JSON numbers would not

@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * Every gradient rule against central finite differences of the same forward graph, run in float64 by
  * ONNX Runtime; then two whole models with every parameter checked.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SessionLockedError } from '../../src/errors.js';
@@ -11,6 +11,7 @@ import { SESSION_SCHEMA, type SessionState } from '../../src/session/state.js';
 import { loadSessionState, SessionStore } from '../../src/session/store.js';
 import { validateSpec } from '../../src/spec/validate.js';
 import { load } from 'js-yaml';
+import { tmpDir } from '../helpers/tune.js';
 
 /** A real random-searcher state, as the session stores it after `suggested` proposals. */
 function searcherState(suggested: number) {
@@ -27,7 +28,7 @@ function freshState(): SessionState {
 }
 
 function newStore(): { dir: string; store: SessionStore } {
-  const dir = join(mkdtempSync(join(tmpdir(), 'tune-store-')), 'session');
+  const dir = join(tmpDir('tune-store-'), 'session');
   mkdirSync(dir);
   return { dir, store: SessionStore.create(dir, freshState()) };
 }
@@ -71,7 +72,7 @@ test('the best value follows the mode', () => {
 });
 
 test('the lock refuses a live owner and takes over from a dead one', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tune-lock-'));
+  const dir = tmpDir('tune-lock-');
   const path = join(dir, 'lock');
   const first = acquireLock(path, dir);
   assert.throws(() => acquireLock(path, dir), (e: unknown) => e instanceof SessionLockedError && /being driven by tune process \d+/.test((e as Error).message));
@@ -94,7 +95,7 @@ test('resume command: relative path, quoting, and the name tune was started by',
   assert.equal(shellQuote("my dir/it's"), `'my dir/it'\\''s'`);
   assert.equal(displayPath('/home/u/proj', '/home/u/proj/sessions/x'), 'sessions/x');
   assert.equal(displayPath('/home/u/proj', '/tmp/x'), '/tmp/x');
-  const dir = mkdtempSync(join(tmpdir(), 'tune-bin-'));
+  const dir = tmpDir('tune-bin-');
   const bin = join(dir, 'tune');
   writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
   assert.equal(resumeCommand(dir, join(dir, 'sessions', 'a b'), bin, dir), `tune --resume-session 'sessions/a b'`);

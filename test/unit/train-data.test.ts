@@ -1,11 +1,12 @@
+import '../helpers/private-tmp.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { loadMnist, shiftImage } from '../../src/train/data/mnist.js';
 import { loadNames } from '../../src/train/data/names.js';
+import { tmpDir } from '../helpers/tune.js';
 
 test('MNIST: the package\'s 10,000 real digits, split 8,500 / 1,500 the same way every time', () => {
   const { train, val } = loadMnist();
@@ -48,7 +49,7 @@ test('names: a boundary token, letters, targets masked after each name, a unigra
 });
 
 test('trainer checkpoint: tensors and state back bit for bit; corruption and truncation refused', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tune-ckpt-'));
+  const dir = tmpDir('tune-ckpt-');
   const path = join(dir, 'c.ckpt');
   const w = Float32Array.from([1.5, -0, NaN, 3e-38]);
   const m = Float64Array.from([Math.PI, -Infinity]);

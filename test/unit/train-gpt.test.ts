@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * The character GPT (defaults: C=64, 4 heads, 2 layers, context 16) learns first names: after 300 AdamW
  * steps its validation loss is well below the best unigram model's.

@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * Growth operations on trained models: the validation loss right after equals the loss before (1e-5), old
  * parameters and optimizer state are carried over, new optimizer state is zero, new output weights are

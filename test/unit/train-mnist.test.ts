@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * The residual MLP learns MNIST to at least 97% validation accuracy on a budget a test can afford: hidden
  * 256, one block, AdamW, batch 64 with random ±2-pixel shifts, 2,400 steps (about 18 epochs) with the

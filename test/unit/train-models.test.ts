@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * Both models built in float64 and every parameter's gradient checked against central finite differences
  * of the same loss (the models' builders take the dtype of their inputs), plus the shapes and the data

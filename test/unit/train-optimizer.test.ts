@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * The optimizers, clipping and gradient accumulation of the built-in trainer, against answers computed by
  * hand (or by PyTorch's own formula, written out in float64), then through the Trainer itself.

@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * Save + restore continues bit for bit: n steps straight equal k steps, a checkpoint, a fresh trainer
  * restored from it, and n - k more steps; every parameter, every optimizer state tensor, every loss and
@@ -6,12 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Trainer, type Operation, type TrainerConfig } from '../../src/train/index.js';
+import { tmpDir } from '../helpers/tune.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tune-train-resume-'));
+const dir = tmpDir('tune-train-resume-');
 
 /** A script: steps to train, or operations to apply, in order. */
 type Action = number | Operation;

@@ -88,6 +88,7 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
     store.append({ type: 'trial_interrupted', id: t.id });
   }
   try { unlinkSync(sessionPaths(dir).pauseSignal); } catch { /* none left */ }
+  store.files.sweepTmp();
   if (grow) {
     notes.push(`num_trials ${store.state.spec.num_trials} -> ${opts.numTrials}`);
     store.append({ type: 'budget_changed', num_trials: opts.numTrials as number });
