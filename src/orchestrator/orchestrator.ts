@@ -371,7 +371,9 @@ export class Orchestrator {
           (exit.signal ? `killed by ${exit.signal}` : exit.code === 0 ? 'exited with code 0 before reporting done or paused' : `exited with code ${exit.code}`);
         const tail = this.o.store.files.stderrTail(t.id);
         const error = tail ? `${why}: ${tail}` : why;
-        const final = exit.spawnError !== null || t.failures + 1 > this.state.spec.max_failures;
+        // A crash is a fault to retry from the last checkpoint; only crashes in a row that made no progress
+        // (no newer checkpoint between them) fail a trial for good (DESIGN §5.8).
+        const final = exit.spawnError !== null || t.streak + 1 > this.state.spec.max_failures;
         if (final) {
           this.o.scheduler.onTrialEnd?.(t.index, 'failed');
           this.o.searcher.onComplete?.(t.index, this.outcome(t, 'failed'));

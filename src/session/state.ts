@@ -35,6 +35,8 @@ export interface TrialRecord {
   best: { value: number; iteration: number } | null;
   checkpoint: CheckpointRecord | null;
   failures: number;
+  /** Failures in a row since the trial last made progress (a checkpoint past the one it restarted from). */
+  streak: number;
   error: string | null;
   pid: number | null;
   schedule: TrialSchedule | null;
@@ -129,7 +131,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'trial_created':
       state.trials.push({
         id: ev.id, index: ev.index, config: ev.config, seed: ev.seed, status: 'pending', iteration: 0, last: null,
-        best: null, checkpoint: null, failures: 0, error: null, pid: null, schedule: ev.schedule ?? null,
+        best: null, checkpoint: null, failures: 0, streak: 0, error: null, pid: null, schedule: ev.schedule ?? null,
         delivered: 0, verdict: null, place: ev.place ?? null,
       });
       break;
@@ -167,9 +169,12 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       if (t.schedule) t.schedule.state = ev.state;
       break;
     }
-    case 'checkpoint':
-      trial(state, ev.id).checkpoint = ev.checkpoint;
+    case 'checkpoint': {
+      const t = trial(state, ev.id);
+      if (ev.checkpoint.iteration > (t.checkpoint?.iteration ?? 0)) t.streak = 0;
+      t.checkpoint = ev.checkpoint;
       break;
+    }
     case 'trial_paused':
     case 'trial_interrupted': {
       const t = trial(state, ev.id);
@@ -196,6 +201,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'trial_failed': {
       const t = trial(state, ev.id);
       t.failures += 1;
+      t.streak += 1;
       t.error = ev.error;
       // A trial that crashed on its way to wait at a rung still waits there: only a promotion runs it again.
       t.status = ev.final ? 'failed' : t.verdict === 'pause' ? 'waiting' : 'pending';

@@ -46,6 +46,7 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
     if (t.delivered === undefined) t.delivered = t.iteration;
     if (t.verdict === undefined) t.verdict = null;
     if (t.place === undefined) t.place = null;
+    if (t.streak === undefined) t.streak = 0;
     if (t.verdict !== null && !DECISIONS.includes(t.verdict as string)) say(`trials.${i}.verdict`, `is ${JSON.stringify(t.verdict)}, but must be null or one of ${DECISIONS.join(', ')}`);
     if (t.place !== null && typeof t.place !== 'string') say(`trials.${i}.place`, 'must be null or a string');
     const sch = t.schedule;
@@ -55,7 +56,7 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
     if (typeof t.id !== 'string' || !/^\d+$/.test(t.id)) say(`trials.${i}.id`, `is ${JSON.stringify(t.id)}, but must be a trial id like "0003"`);
     if (!TRIAL_STATUSES.includes(t.status as string)) say(`trials.${i}.status`, `is ${JSON.stringify(t.status)}, but must be one of ${TRIAL_STATUSES.join(', ')}`);
     if (!isPlainObject(t.config)) say(`trials.${i}.config`, 'must be an object');
-    for (const k of ['index', 'seed', 'iteration', 'failures', 'delivered']) {
+    for (const k of ['index', 'seed', 'iteration', 'failures', 'streak', 'delivered']) {
       if (typeof t[k] !== 'number' || !Number.isInteger(t[k])) say(`trials.${i}.${k}`, `is ${JSON.stringify(t[k])}, but must be a whole number`);
     }
     const c = t.checkpoint;

@@ -67,7 +67,7 @@ export class PlainReporter {
         break;
       case 'trial_failed':
         if (!t) return;
-        this.write(`[${t.id}] failed      (${t.failures}/${s.spec.max_failures + 1}) ${ev.error}${ev.final ? '' : `; restarting from ${t.checkpoint ? `iteration ${t.checkpoint.iteration}` : 'the start'}`}`);
+        this.write(`[${t.id}] failed      (${t.streak}/${s.spec.max_failures + 1} in a row) ${ev.error}${ev.final ? '' : `; restarting from ${t.checkpoint ? `iteration ${t.checkpoint.iteration}` : 'the start'}`}`);
         break;
       case 'pause_requested': {
         const running = s.trials.filter((x) => x.status === 'running').map((x) => x.id);

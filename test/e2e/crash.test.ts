@@ -124,7 +124,29 @@ test('a crashed trial restarts from its last checkpoint; one that keeps crashing
   assert.equal(metricLines.length, 10, 'one metrics line per boundary, none repeated');
   assert.equal(bad.status, 'failed');
   assert.equal(bad.failures, 3);
-  assert.match(r.stdout, /\[0001\] failed\s+\(3\/3\) exited with code 1: boom: crash_always/);
+  assert.match(r.stdout, /\[0001\] failed\s+\(3\/3 in a row\) exited with code 1: boom: crash_always/);
+});
+
+test('a trial killed five times, each time after new progress, still completes: only failures in a row without progress count', async () => {
+  const cwd = tmpDir();
+  const spec = {
+    name: 'killed',
+    trial: { command: [process.execPath, join(ROOT, 'test', 'fixtures', 'flaky-trial.mjs')], params: { kill_every: 20 } },
+    search_space: {},
+    searcher: 'grid',
+    max_iters: 120,
+    eval_interval: 10,
+    concurrency: 1,
+    max_failures: 2,
+  };
+  const r = await runTune([writeSpec(cwd, spec)], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const doc = await resultsJson(onlySession(cwd, 'killed'), cwd);
+  assert.equal(doc.trials[0].status, 'completed');
+  assert.equal(doc.trials[0].iteration, 120);
+  assert.equal(doc.trials[0].failures, 5, 'killed at 20, 40, 60, 80 and 100');
+  assert.match(r.stdout, /\[0000\] failed\s+\(1\/3 in a row\) killed by SIGKILL/);
+  assert.doesNotMatch(r.stdout, /\(2\/3 in a row\)/);
 });
 
 test('resuming a completed session says so and exits 0', async () => {
