@@ -43,9 +43,18 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 export async function runBin(): Promise<never> {
+  // `tune … | head -1`: once the reader is gone, a write fails with EPIPE. That is the reader's choice, not
+  // a crash: stop printing, and treat it as SIGTERM (a search pauses at its next boundary, resumable).
+  let stdoutGone = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (stdoutGone) return;
+    stdoutGone = true;
+    process.emit('SIGTERM', 'SIGTERM');
+  });
   const ctx: CliContext = {
     cwd: process.cwd(),
-    out: (line) => process.stdout.write(line + '\n'),
+    out: (line) => { if (!stdoutGone) process.stdout.write(line + '\n'); },
     err: (line) => process.stderr.write(line + '\n'),
     scriptPath: process.argv[1] ?? 'tune',
     env: process.env,
@@ -55,6 +64,6 @@ export async function runBin(): Promise<never> {
   };
   const code = await main(process.argv.slice(2), ctx);
   // Let stdout drain when it is a pipe before leaving.
-  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  if (!stdoutGone) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
 }

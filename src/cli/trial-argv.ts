@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError } from '../errors.js';
@@ -23,6 +23,11 @@ function onPath(program: string, pathEnv: string | undefined): boolean {
  * path (DESIGN §7), looked up on the PATH otherwise; a program that is not there is bad input, said now.
  */
 export function trialArgv(spec: Spec, baseDir: string, specLabel: string, env: NodeJS.ProcessEnv): string[] {
+  // Trials run in the spec's folder: if it moved away (after a pause), no trial could start, and each
+  // would fail for good on a missing working directory. Say so before anything is marked.
+  if (!existsSync(baseDir) || !statSync(baseDir).isDirectory()) {
+    throw new BadInputError(`${specLabel}: the trials run in the spec's folder ${baseDir}, which is no longer there; move it back (paths in a spec are relative to it)`);
+  }
   if ('builtin' in spec.trial) {
     return spec.trial.builtin === 'spirals-mlp' ? [process.execPath, SPIRALS_WORKER] : [process.execPath, TRAINER_WORKER, spec.trial.builtin];
   }

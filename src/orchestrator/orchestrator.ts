@@ -30,6 +30,8 @@ interface Live {
   ended: 'paused' | 'done' | 'stopped' | null;
   lastDecision: Decision | null;
   protocolError: string | null;
+  /** trial.timeout: fires when the trial has been silent that long. */
+  silence: NodeJS.Timeout | null;
 }
 
 /**
@@ -258,10 +260,12 @@ export class Orchestrator {
       [ENV.checkpointEvery]: String(spec.trial.checkpoint_every),
     };
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
-    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null };
+    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null };
     this.live.set(t.id, live);
+    this.watchSilence(live);
     this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, fromIteration: t.checkpoint?.iteration ?? null });
     proc.onLine((line) => {
+      this.watchSilence(live);
       live.queue = live.queue.then(() => this.handleLine(live, line)).catch((err: unknown) => {
         live.protocolError = `tune could not handle a message: ${(err as Error).message}`;
         proc.kill();
@@ -360,8 +364,22 @@ export class Orchestrator {
     }
   }
 
+  /** A hung trial (no message for trial.timeout seconds) is killed; it restarts from its last checkpoint. */
+  private watchSilence(live: Live): void {
+    const seconds = this.state.spec.trial.timeout;
+    if (seconds === null) return;
+    if (live.silence) clearTimeout(live.silence);
+    live.silence = setTimeout(() => {
+      if (live.ended || this.quitting) return;
+      live.protocolError = `no message for ${seconds} s (trial.timeout): taken as hung`;
+      live.proc.kill();
+    }, seconds * 1000);
+    live.silence.unref();
+  }
+
   private handleExit(live: Live, exit: { code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }): void {
     const t = live.record;
+    if (live.silence) clearTimeout(live.silence);
     this.live.delete(t.id);
     try {
       if (this.quitting && !live.ended) {

@@ -50,6 +50,10 @@ export class SessionStore {
     const line = Buffer.from(JSON.stringify(ev) + '\n');
     let off = 0;
     while (off < line.length) off += writeSync(this.journalFd, line, off);
+    // A trial drops its older checkpoints once it has saved a newer one, which it does only after tune has
+    // answered its next report, that is after this event was handled: flushed now, the journal on disk never
+    // names a checkpoint that is gone, even across a power loss (DESIGN §5.2).
+    if (ev.type === 'checkpoint') fsyncSync(this.journalFd);
     applyEvent(this.state, ev);
     for (const l of this.listeners) l(ev);
     if (ev.t - this.lastSnapshot >= SNAPSHOT_EVERY_MS) this.snapshot();

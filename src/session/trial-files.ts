@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile } from '../schedule/trial-schedule.js';
 import type { Metrics } from '../search/types.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import type { Config } from '../search/space.js';
 import { sessionPaths, trialPaths } from './layout.js';
 import type { CheckpointRecord, TrialRecord } from './state.js';
@@ -25,7 +25,11 @@ export class TrialFiles {
   /** The trial's folder and its config.json (written once: a restarted trial reads the same file). */
   prepare(t: TrialRecord, params: Config): void {
     const tp = this.paths(t.id);
-    mkdirSync(tp.checkpoints, { recursive: true });
+    if (!existsSync(tp.checkpoints)) {
+      mkdirSync(tp.checkpoints, { recursive: true });
+      // New folders survive a power loss only once their parents are flushed.
+      for (const d of [tp.dir, dirname(tp.dir)]) fsyncDir(d);
+    }
     mkdirSync(this.tmpDir, { recursive: true });
     if (!existsSync(tp.config)) writeFileAtomic(tp.config, JSON.stringify({ ...params, ...t.config }, null, 2) + '\n');
     this.metricsIteration.set(t.id, lastMetricsIteration(tp.metrics));

@@ -6,6 +6,8 @@ export type TrialSpec = ({ builtin: 'mnist-mlp' | 'names-gpt' | 'spirals-mlp' } 
 export interface TrialCommon {
   params: Record<string, ParamValue>;
   checkpoint_every: number;
+  /** Seconds a running trial may go without a message before it is taken as hung, killed and restarted; null: never. */
+  timeout: number | null;
   /** A scaling schedule file (relative to the spec's folder), or null. */
   schedule: string | null;
   /** scratch: every trial starts with no operation completed; resume: keep the file's completed flags. */

@@ -11,7 +11,7 @@ const TOP_KEYS = [
   'name', 'trial', 'search_space', 'searcher', 'scheduler', 'metric', 'mode', 'num_trials', 'max_iters',
   'eval_interval', 'concurrency', 'seed', 'sessions_root', 'max_failures',
 ] as const;
-const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every', 'schedule', 'init_from', 'schedule_metric'];
+const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every', 'timeout', 'schedule', 'init_from', 'schedule_metric'];
 /** Search-space keys that change one field of one operation of the trial's schedule: schedule.<index>.<field>. */
 export const SCHEDULE_FIELD_KEY = /^schedule\.(\d+)\.(value|trigger_loss|max_wait_iters)$/;
 /** The built-in trials: a pure-TypeScript MLP on generated spirals, and the ONNX trainer's two models. */
@@ -145,7 +145,7 @@ function checkScheduleDimension(p: Problems, key: string, d: Distribution, trial
 }
 
 function checkTrial(p: Problems, raw: unknown): TrialSpec {
-  const fallback: TrialSpec = { builtin: 'mnist-mlp', params: {}, checkpoint_every: 1, schedule: null, init_from: 'scratch', schedule_metric: 'val_loss' };
+  const fallback: TrialSpec = { builtin: 'mnist-mlp', params: {}, checkpoint_every: 1, timeout: null, schedule: null, init_from: 'scratch', schedule_metric: 'val_loss' };
   if (raw === undefined || raw === null) return fallback;
   if (!isPlainObject(raw)) {
     p.add('trial', `is ${show(raw)}, but must be a mapping with either builtin: mnist-mlp (or names-gpt, spirals-mlp) or command: [program, args...]`);
@@ -163,10 +163,16 @@ function checkTrial(p: Problems, raw: unknown): TrialSpec {
     }
   }
   const checkpoint_every = intField(p, raw, 'checkpoint_every', 'trial.checkpoint_every', 1, 1);
+  let timeout: number | null = null;
+  if (raw.timeout !== undefined && raw.timeout !== null) {
+    if (typeof raw.timeout !== 'number' || !Number.isFinite(raw.timeout) || raw.timeout <= 0) {
+      p.add('trial.timeout', `is ${show(raw.timeout)}, but must be a number of seconds > 0 (how long a trial may go without a message before it is restarted), or left out`);
+    } else timeout = raw.timeout;
+  }
   const schedule = raw.schedule === undefined || raw.schedule === null ? null : stringField(p, raw, 'schedule', 'trial.schedule', '');
   const init_from = stringField(p, raw, 'init_from', 'trial.init_from', 'scratch', ['scratch', 'resume'] as const);
   const schedule_metric = stringField(p, raw, 'schedule_metric', 'trial.schedule_metric', 'val_loss');
-  const common = { params, checkpoint_every, schedule: schedule || null, init_from, schedule_metric };
+  const common = { params, checkpoint_every, timeout, schedule: schedule || null, init_from, schedule_metric };
   const hasCommand = raw.command !== undefined;
   const hasBuiltin = raw.builtin !== undefined;
   if (hasCommand && hasBuiltin) {

@@ -525,6 +525,14 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
     assert.deepStrictEqual(out, [`tune: ${join(dir, 'session.json')}: searcher.state: cannot be restored (random searcher state needs rng: four 32-bit words, not all zero); the session was damaged or edited — restore session.json from a backup`]);
   });
 
+  test('session: the spec\'s folder moved away after a pause is bad input, said before any trial is marked', async () => {
+    const gone = join(scratch('moved'), 'spec-folder-that-moved');
+    const dir = damagedCopy((d) => editSession(d, (s) => { s.baseDir = gone; }));
+    const out = await resumeRefused(dir);
+    assert.equal(out.length, 1);
+    assert.match(out[0], new RegExp(`^tune: .*: the trials run in the spec's folder ${esc(gone)}, which is no longer there; move it back \\(paths in a spec are relative to it\\)$`));
+  });
+
   test('session: a trial with an unknown status is named, not silently skipped', async () => {
     const dir = damagedCopy((d) => editSession(d, (s) => { (s.trials as Record<string, unknown>[])[1].status = 'zzz'; }));
     const out = await resumeRefused(dir);

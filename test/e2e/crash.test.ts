@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { onlySession, ROOT, resultsJson, runTune, sleep, startTune, tmpDir, writeSpec } from '../helpers/tune.js';
 
 const mlpSpec = {
@@ -147,6 +148,45 @@ test('a trial killed five times, each time after new progress, still completes: 
   assert.equal(doc.trials[0].failures, 5, 'killed at 20, 40, 60, 80 and 100');
   assert.match(r.stdout, /\[0000\] failed\s+\(1\/3 in a row\) killed by SIGKILL/);
   assert.doesNotMatch(r.stdout, /\(2\/3 in a row\)/);
+});
+
+test('a trial that hangs (no message for trial.timeout seconds) is killed and restarted, and completes', async () => {
+  const cwd = tmpDir();
+  const runtime = pathToFileURL(join(ROOT, 'dist', 'trial', 'runtime.js')).href;
+  writeFileSync(join(cwd, 'hang.mjs'), [
+    "import { existsSync, writeFileSync } from 'node:fs';",
+    "import { join } from 'node:path';",
+    `import { TrialRuntime } from ${JSON.stringify(runtime)};`,
+    'const rt = new TrialRuntime();',
+    'let it = 0;',
+    'while (it < rt.maxIters) {',
+    '  it += rt.evalInterval;',
+    '  const d = await rt.report(it, { val_loss: 1 / it });',
+    "  if (d === 'stop' || it >= rt.maxIters) rt.done(it);",
+    "  const mark = join(rt.trialDir, 'hung-once');",
+    "  if (it === 20 && !existsSync(mark)) { writeFileSync(mark, '1'); setInterval(() => {}, 1000); await new Promise(() => {}); }",
+    '}',
+  ].join('\n'));
+  const spec = { name: 'hang', trial: { command: [process.execPath, 'hang.mjs'], timeout: 1 }, search_space: {}, searcher: 'grid', max_iters: 40, eval_interval: 10, max_failures: 1 };
+  const r = await runTune([writeSpec(cwd, spec)], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\[0000\] failed\s+\(1\/2 in a row\) no message for 1 s \(trial\.timeout\): taken as hung; restarting from the start/);
+  const doc = await resultsJson(onlySession(cwd, 'hang'), cwd);
+  assert.equal(doc.trials[0].status, 'completed');
+  assert.equal(doc.trials[0].failures, 1);
+});
+
+test('`tune … | head -1`: when the reader of stdout goes away, the search pauses, resumable, with no stack trace and no lock left', async () => {
+  const cwd = tmpDir();
+  const run = startTune([writeSpec(cwd, { ...mlpSpec, name: 'piped' })], cwd);
+  await waitFor(() => run.stdoutSoFar().includes('\n'), 'the first line');
+  run.child.stdout!.destroy(); // what head does after its first line
+  const r = await run.result;
+  assert.equal(r.code, 3, r.stderr);
+  assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /);
+  const dir = onlySession(cwd, 'piped');
+  assert.ok(!existsSync(join(dir, 'lock')), 'the lock is released');
+  assert.equal((await resultsJson(dir, cwd)).status, 'paused');
 });
 
 test('resuming a completed session says so and exits 0', async () => {
