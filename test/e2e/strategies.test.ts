@@ -113,12 +113,13 @@ async function uninterrupted(strategy: string, concurrency: number) {
 }
 
 for (const [i, strategy] of Object.keys(STRATEGIES).entries()) {
-  test(`${strategy}: paused and killed at random moments, concurrency 1 decides and ends exactly like one uninterrupted run (seed ${SEED})`, async () => {
+  test(`${strategy}: paused and killed at random moments, concurrency 1 decides and ends exactly like one uninterrupted run (seed ${SEED})`, async (t) => {
     const ref = await uninterrupted(strategy, 1);
     assert.equal(ref.doc.status, 'completed');
     const cwd = scratch();
     const run = await runInterrupted(cwd, writeSpec(cwd, spec(strategy, 1)), testRng(SEED + i));
     assert.ok(run.pauses >= 1 && run.kills >= 1 && run.pauses + run.kills >= 4, `interrupted only ${run.pauses} + ${run.kills} times`);
+    t.diagnostic(`${strategy}: ${run.pauses} pauses by SIGINT and ${run.kills} kills of tune by SIGKILL`);
     assert.deepStrictEqual(decisions(run.dir), decisions(ref.dir));
     assert.deepStrictEqual(comparable(await resultsJson(run.dir, cwd)), comparable(ref.doc));
   });
