@@ -130,6 +130,11 @@ export class ProtocolLineReader {
     private readonly limit = MAX_PROTOCOL_LINE_BYTES,
   ) {}
 
+  /** Bytes of the unfinished line kept so far: never more than the limit. */
+  get held(): number {
+    return this.size;
+  }
+
   push(chunk: Buffer): void {
     let start = 0;
     for (;;) {
