@@ -30,8 +30,16 @@ export function tmpDir(prefix = 'tune-test-'): string {
 }
 
 /** Starts `tune` with args in cwd; the handle lets a test signal it mid-run. */
+let trustStore: string | null = null;
+/** The trust store of this test process's tune runs (tune remembers trusted sessions per user). */
+export function testTrustDir(): string {
+  trustStore ??= tmpDir('tune-trust-');
+  return trustStore;
+}
+
 export function startTune(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; result: Promise<TuneResult>; stdoutSoFar: () => string } {
-  const child = spawn(TUNE_BIN, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Tests never write into the user's own ~/.config/tune.
+  const child = spawn(TUNE_BIN, args, { cwd, env: { ...process.env, TUNE_TRUST_DIR: testTrustDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -12,6 +12,7 @@ import { driveSession } from '../drive.js';
 import { resultsTable } from '../results-view.js';
 import { trialArgv } from '../trial-argv.js';
 import { gridSize } from '../../search/space.js';
+import { commandOf, isTrusted, remember } from '../../session/trust.js';
 
 /** Every checkpoint a resume will start from must be there and match the checksum recorded when it was made. */
 function verifyCheckpoints(state: SessionState, dir: string): void {
@@ -55,7 +56,7 @@ function budgetProblem(state: SessionState, dir: string, n: number): string | nu
   return null;
 }
 
-export async function resumeCommand(opts: { dir: string; numTrials: number | null }, ctx: CliContext): Promise<number> {
+export async function resumeCommand(opts: { dir: string; numTrials: number | null; trust?: boolean }, ctx: CliContext): Promise<number> {
   const dir = resolve(ctx.cwd, opts.dir);
   const before = loadSessionState(dir);
   const grow = opts.numTrials !== null && opts.numTrials !== before.spec.num_trials;
@@ -69,6 +70,14 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
     return 0;
   }
   const label = before.specFile ?? '<built-in default spec>';
+  // A session from someone else (copied, shared, attached to a bug report) runs no code until this user
+  // says so (DESIGN §5.7); the check comes before anything is looked up, locked or written.
+  if (!isTrusted(dir, before.spec, before.baseDir, ctx.env)) {
+    if (!opts.trust) {
+      throw new BadInputError(`${dir}: this session runs ${JSON.stringify(commandOf(before.spec)?.join(' '))} in ${before.baseDir}, and you did not create it here; read what it runs, then resume with --trust to allow it`);
+    }
+    remember(dir, before.spec, before.baseDir, ctx.env);
+  }
   const argv = trialArgv(before.spec, before.baseDir, label, ctx.env);
   const lock = acquireLock(sessionPaths(dir).lock, dir);
   let store: SessionStore;

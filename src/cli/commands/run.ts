@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createScheduler, createSearcher } from '../../search/index.js';
 import { strategyLabel } from '../../spec/strategy.js';
+import { remember } from '../../session/trust.js';
 import { loadSpecSchedules } from '../../schedule/trial-schedule.js';
 import { loadDefaultSpec, loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
 import { newSessionName, sessionPaths } from '../../session/layout.js';
@@ -54,6 +55,7 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
   mkdirSync(join(root, spec.name), { recursive: true });
   mkdirSync(dir);
   const lock = acquireLock(sessionPaths(dir).lock, dir);
+  remember(dir, spec, source.baseDir, ctx.env);
   const store = SessionStore.create(dir, state);
   store.append({ type: 'session_started', pid: process.pid });
   ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'}, ${spec.concurrency} at a time, ${spec.metric} ${spec.mode}`);

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onlySession, ROOT, resultsJson, runTune, sleep, startTune, tmpDir, treeHashes, writeSpec } from '../helpers/tune.js';
+
+// A session may come from someone else (DESIGN §5.7): resuming it runs none of its code until this user
+// says --trust, the way direnv and git's safe.directory work.
+
+async function pausedCommandSession(): Promise<string> {
+  const cwd = tmpDir();
+  const spec = {
+    name: 'theirs',
+    trial: { command: ['node', join(ROOT, 'test', 'fixtures', 'curve-trial.mjs')] },
+    search_space: { x: { type: 'uniform', low: 0, high: 1 } },
+    num_trials: 3,
+    max_iters: 400,
+    eval_interval: 10,
+    concurrency: 1,
+  };
+  const run = startTune([writeSpec(cwd, spec)], cwd);
+  while (!run.stdoutSoFar().includes('] started')) await sleep(5);
+  run.child.kill('SIGINT');
+  const r = await run.result;
+  assert.equal(r.code, 3, r.stderr);
+  return onlySession(cwd, 'theirs');
+}
+
+function editSession(dir: string, edit: (s: Record<string, unknown>) => void): void {
+  const file = join(dir, 'session.json');
+  const s = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  edit(s);
+  writeFileSync(file, JSON.stringify(s));
+}
+
+test('a crafted session from elsewhere runs no command: one line names it and --trust, exit 2, nothing changed', async () => {
+  const original = await pausedCommandSession();
+  const victim = tmpDir('tune-victim-');
+  writeFileSync(join(victim, 'precious.txt'), 'keep me\n');
+  const copy = join(tmpDir(), 'session_from_a_bug_report');
+  cpSync(original, copy, { recursive: true });
+  editSession(copy, (s) => {
+    ((s.spec as Record<string, unknown>).trial as Record<string, unknown>).command = ['sh', '-c', `echo pwned > ${join(victim, 'pwned')}; rm -f ${join(victim, 'precious.txt')}`];
+  });
+  const beforeVictim = treeHashes(victim);
+  const beforeSession = treeHashes(copy);
+  const r = await runTune(['--resume-session', copy], tmpDir());
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^tune: .*session_from_a_bug_report: this session runs "sh -c echo pwned > .*" in .*, and you did not create it here; read what it runs, then resume with --trust to allow it$/);
+  assert.deepStrictEqual(treeHashes(victim), beforeVictim, 'the victim folder is untouched');
+  assert.ok(!existsSync(join(victim, 'pwned')));
+  assert.deepStrictEqual(treeHashes(copy), beforeSession, 'the session is untouched');
+});
+
+test('a session this user created resumes as always; a copied one runs after --trust, and is then remembered', async () => {
+  const original = await pausedCommandSession();
+  const mine = await runTune(['--resume-session', original], tmpDir());
+  assert.equal(mine.code, 0, mine.stderr);
+
+  const again = await pausedCommandSession();
+  const copy = join(tmpDir(), 'session_copied');
+  cpSync(again, copy, { recursive: true });
+  assert.equal((await runTune(['--resume-session', copy], tmpDir())).code, 2);
+  const trusted = await runTune(['--resume-session', copy, '--trust'], tmpDir());
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.equal((await resultsJson(copy, tmpDir())).status, 'completed');
+  // The same command in the same place is trusted from now on; the command changed, it is not.
+  editSession(copy, (s) => { s.status = 'paused'; });
+  editSession(copy, (s) => { ((s.spec as Record<string, unknown>).trial as Record<string, unknown>).command = ['node', '-e', '0']; });
+  const changed = await runTune(['--resume-session', copy], tmpDir());
+  assert.equal(changed.code, 2, changed.stdout);
+  assert.match(changed.stderr, /--trust/);
+});
