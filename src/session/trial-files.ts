@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile } from '../schedule/trial-schedule.js';
@@ -63,9 +63,11 @@ export class TrialFiles {
     const dir = this.paths(t.id).dir;
     const abs = isAbsolute(path) ? path : join(dir, path);
     if (!existsSync(abs) || !statSync(abs).isFile()) return `checkpoint ${path} is not a file`;
+    // Kept inside the trial's folder (links resolved), so the session is whole when copied or moved, and a
+    // resume never reads outside it.
+    if (!within(realpathSync(dir), realpathSync(abs))) return `checkpoint ${path} is outside the trial's folder ${dir}; save checkpoints inside TUNE_TRIAL_DIR`;
     const { sha256, bytes } = await hashFile(abs);
-    const rel = relative(dir, abs);
-    return { iteration, path: rel.startsWith('..') ? abs : rel, sha256, bytes };
+    return { iteration, path: relative(dir, abs), sha256, bytes };
   }
 
   stderrTail(id: string): string {
@@ -137,4 +139,10 @@ function truncateMetrics(file: string, fromIteration: number): void {
     }
   });
   writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
+}
+
+/** `path` is `dir` itself or below it (both already real paths). */
+export function within(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

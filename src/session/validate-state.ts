@@ -1,12 +1,18 @@
 import { BadInputError } from '../errors.js';
 import { createScheduler, createSearcher } from '../search/index.js';
 import { validateSpec } from '../spec/validate.js';
+import { isAbsolute } from 'node:path';
 import { isPlainObject } from '../util/json.js';
 import type { SessionState } from './state.js';
 
 const SESSION_STATUSES = ['running', 'paused', 'completed', 'failed'];
 const TRIAL_STATUSES = ['pending', 'running', 'paused', 'waiting', 'completed', 'stopped', 'failed'];
 const DECISIONS = ['continue', 'pause', 'stop'];
+
+/** A relative path that stays below its folder: no absolute path, no ".." step. */
+export function insideRelative(path: string): boolean {
+  return path !== '' && !isAbsolute(path) && !path.split(/[\\/]/).includes('..');
+}
 
 /**
  * Checks a loaded session deeply enough that resuming it cannot fail half-way: a hand-edited or damaged
@@ -63,6 +69,9 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
     if (c !== null && c !== undefined) {
       if (!isPlainObject(c) || typeof c.path !== 'string' || typeof c.sha256 !== 'string' || typeof c.iteration !== 'number') {
         say(`trials.${i}.checkpoint`, 'must be null or have path, sha256 and iteration');
+      } else if (!insideRelative(c.path)) {
+        // A session from elsewhere must not make tune read (or hash) a file outside it (DESIGN §5.7).
+        say(`trials.${i}.checkpoint.path`, `is ${JSON.stringify(c.path)}, but must be a path inside the trial's folder`);
       }
     }
   });

@@ -140,7 +140,7 @@ export class TrialRuntime {
     return existsSync(this.pauseFile);
   }
 
-  /** Tells tune a complete checkpoint is on disk (`path` absolute or relative to the trial directory). */
+  /** Tells tune a complete checkpoint is on disk (inside the trial directory; `path` absolute or relative to it). */
   checkpointSaved(path: string, iteration: number): void {
     this.send({ type: 'checkpoint', iteration, path });
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onlySession, ROOT, resultsJson, runTune, sleep, startTune, tmpDir, treeHashes, writeSpec } from '../helpers/tune.js';
 
@@ -72,4 +72,37 @@ test('a session this user created resumes as always; a copied one runs after --t
   const changed = await runTune(['--resume-session', copy], tmpDir());
   assert.equal(changed.code, 2, changed.stdout);
   assert.match(changed.stderr, /--trust/);
+});
+
+test('a crafted checkpoint path (../ or a symbolic link out of the session) is refused before anything is read or run', async () => {
+  const original = await pausedCommandSession();
+  const outside = tmpDir('tune-victim-');
+  writeFileSync(join(outside, 'secret'), 'not yours\n');
+  const before = treeHashes(outside);
+
+  const dotted = join(tmpDir(), 'session_dotted');
+  cpSync(original, dotted, { recursive: true });
+  editSession(dotted, (s) => {
+    const t = (s.trials as Record<string, Record<string, unknown>>[])[0];
+    t.checkpoint = { ...t.checkpoint, path: `../../../../../../../../..${join(outside, 'secret')}` };
+  });
+  const r1 = await runTune(['--resume-session', dotted, '--trust'], tmpDir());
+  assert.equal(r1.code, 2, r1.stdout + r1.stderr);
+  assert.match(r1.stderr, /trials\.0\.checkpoint\.path: is ".*secret", but must be a path inside the trial's folder/);
+  assert.doesNotMatch(r1.stderr, /sha256/, 'no hash of an outside file is printed');
+
+  const linked = join(tmpDir(), 'session_linked');
+  cpSync(original, linked, { recursive: true });
+  const state = JSON.parse(readFileSync(join(linked, 'session.json'), 'utf8')) as { trials: { id: string; checkpoint: { path: string } | null }[] };
+  const t = state.trials.find((x) => x.checkpoint) as { id: string; checkpoint: { path: string } };
+  const file = join(linked, 'trials', t.id, t.checkpoint.path);
+  rmSync(file);
+  symlinkSync(join(outside, 'secret'), file);
+  const sessionBefore = treeHashes(linked);
+  const r2 = await runTune(['--resume-session', linked, '--trust'], tmpDir());
+  assert.equal(r2.code, 2, r2.stdout + r2.stderr);
+  assert.match(r2.stderr, /leads out of the session through a symbolic link/);
+  assert.doesNotMatch(r2.stderr, /sha256/);
+  assert.deepStrictEqual(treeHashes(outside), before);
+  assert.deepStrictEqual(treeHashes(linked), sessionBefore);
 });

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BadInputError } from '../../errors.js';
-import { hashFileSync } from '../../session/trial-files.js';
+import { hashFileSync, within } from '../../session/trial-files.js';
 import { sessionPaths, trialPaths } from '../../session/layout.js';
 import { acquireLock, processAlive } from '../../session/lock.js';
 import type { SessionState } from '../../session/state.js';
@@ -22,6 +22,11 @@ function verifyCheckpoints(state: SessionState, dir: string): void {
     const file = join(trialPaths(dir, t.id).dir, t.checkpoint.path);
     if (!existsSync(file)) {
       problems.push(`${file}: checkpoint of trial ${t.id} (iteration ${t.checkpoint.iteration}) is missing; restore it, or it cannot resume`);
+      continue;
+    }
+    // A symbolic link on the way out of the session is not followed: nothing outside it is read (DESIGN §5.7).
+    if (!within(realpathSync(dir), realpathSync(file))) {
+      problems.push(`${file}: checkpoint of trial ${t.id} leads out of the session through a symbolic link; a session from elsewhere may not make tune read other files`);
       continue;
     }
     const sha = hashFileSync(file);

@@ -140,7 +140,7 @@ class Trial:
         return boundary % self.checkpoint_every == 0
 
     def checkpoint_saved(self, path, iteration):
-        """Tells tune a complete checkpoint is on disk (path absolute or relative to the trial folder)."""
+        """Tells tune a complete checkpoint is on disk (inside the trial folder; path absolute or relative to it)."""
         self._send({"type": "checkpoint", "iteration": _iteration(iteration), "path": str(path)})
 
     def paused(self, iteration):
