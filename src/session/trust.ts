@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import type { Spec } from '../spec/types.js';
 
 /**
- * Which sessions may run code, the way direnv and git's safe.directory decide it: a session whose trials
- * run a `command` runs it only if this user created the session here, or said `--trust` for it. What is
- * remembered is per user, outside any session (a session cannot vouch for itself), keyed by the session's
- * real path and what it would run: the argv and the folder it runs in. Built-in trials run tune's own
- * code and need no trust.
+ * Which sessions may run code or write outside themselves, the way direnv and git's safe.directory decide
+ * it: a session whose trials run a `command`, or that writes a schedule's completed flags back to a file
+ * of the user's (`tune train --schedule`), does so only if this user created the session here, or said
+ * `--trust` for it. What is remembered is per user, outside any session (a session cannot vouch for
+ * itself), keyed by the session's real path and what it would do: the argv, the folder it runs in and the
+ * file it writes. Built-in trials run tune's own code and need no trust.
  */
 export function trustDir(env: NodeJS.ProcessEnv): string {
   if (env.TUNE_TRUST_DIR) return env.TUNE_TRUST_DIR;
@@ -22,24 +23,46 @@ export function commandOf(spec: Spec): string[] | null {
   return 'command' in spec.trial ? spec.trial.command : null;
 }
 
-function key(sessionDir: string, spec: Spec, baseDir: string): string {
-  return createHash('sha256').update(JSON.stringify([realpathSync(sessionDir), commandOf(spec), baseDir])).digest('hex');
+/** What a session would do beyond tune's own code and its own folder. */
+export interface Reach {
+  spec: Spec;
+  baseDir: string;
+  /** tune train: the user's schedule file that gets completed flags written back, or null. */
+  writeBack: string | null;
 }
 
-export function isTrusted(sessionDir: string, spec: Spec, baseDir: string, env: NodeJS.ProcessEnv): boolean {
-  if (commandOf(spec) === null) return true;
-  return existsSync(join(trustDir(env), key(sessionDir, spec, baseDir)));
+function needsTrust(r: Reach): boolean {
+  return commandOf(r.spec) !== null || r.writeBack !== null;
+}
+
+function key(sessionDir: string, r: Reach): string {
+  return createHash('sha256').update(JSON.stringify([realpathSync(sessionDir), commandOf(r.spec), r.baseDir, r.writeBack])).digest('hex');
+}
+
+/** For the refusal: what the session would do, in words. */
+export function describeReach(r: Reach): string {
+  const parts: string[] = [];
+  const command = commandOf(r.spec);
+  if (command) parts.push(`runs ${JSON.stringify(command.join(' '))} in ${r.baseDir}`);
+  if (r.writeBack) parts.push(`writes to ${r.writeBack}`);
+  return parts.join(' and ');
+}
+
+export function isTrusted(sessionDir: string, r: Reach, env: NodeJS.ProcessEnv): boolean {
+  if (!needsTrust(r)) return true;
+  return existsSync(join(trustDir(env), key(sessionDir, r)));
 }
 
 /**
  * Remembers that this user trusts what the session runs. One file per key: two tune processes never race
  * on a shared list. A store that cannot be written only means the next resume asks for --trust again.
  */
-export function remember(sessionDir: string, spec: Spec, baseDir: string, env: NodeJS.ProcessEnv): void {
-  if (commandOf(spec) === null) return;
+export function remember(sessionDir: string, r: Reach, env: NodeJS.ProcessEnv): void {
+  if (!needsTrust(r)) return;
   try {
     const dir = trustDir(env);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(dir, key(sessionDir, spec, baseDir)), `${JSON.stringify({ session: realpathSync(sessionDir), command: commandOf(spec), cwd: baseDir, since: new Date().toISOString() })}\n`);
+    const record = { session: realpathSync(sessionDir), command: commandOf(r.spec), cwd: r.baseDir, writeBack: r.writeBack, since: new Date().toISOString() };
+    writeFileSync(join(dir, key(sessionDir, r)), `${JSON.stringify(record)}\n`);
   } catch { /* see above */ }
 }

@@ -58,6 +58,9 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
     const sch = t.schedule;
     if (sch !== null && (!isPlainObject(sch) || !Array.isArray(sch.ops) || !isPlainObject(sch.state) || !Array.isArray((sch.state as Record<string, unknown>).completed))) {
       say(`trials.${i}.schedule`, 'must be null or hold ops and a state with completed flags');
+    } else if (sch !== null && (typeof sch.file !== 'string' || !insideRelative(sch.file) || sch.file.includes('/'))) {
+      // tune rewrites this copy on every resume: a crafted name must not make it write outside the session.
+      say(`trials.${i}.schedule.file`, `is ${JSON.stringify(sch.file)}, but must be a file name inside the trial's folder, like schedule.yaml`);
     }
     if (typeof t.id !== 'string' || !/^\d+$/.test(t.id)) say(`trials.${i}.id`, `is ${JSON.stringify(t.id)}, but must be a trial id like "0003"`);
     if (!TRIAL_STATUSES.includes(t.status as string)) say(`trials.${i}.status`, `is ${JSON.stringify(t.status)}, but must be one of ${TRIAL_STATUSES.join(', ')}`);

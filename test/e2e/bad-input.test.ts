@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runTune, startTune, sessionDirFrom, tmpDir, treeHashes, writeSpec, sleep, type TuneResult } from '../helpers/tune.js';
 
 const cleanup: string[] = [];
@@ -531,6 +531,26 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
     const out = await resumeRefused(dir);
     assert.equal(out.length, 1);
     assert.match(out[0], new RegExp(`^tune: .*: the trials run in the spec's folder ${esc(gone)}, which is no longer there; move it back \\(paths in a spec are relative to it\\)$`));
+  });
+
+  test('session: a trial schedule file that leads out of the session is refused, nothing written there', async () => {
+    const dir = damagedCopy((d) => editSession(d, (s) => {
+      (s.trials as Record<string, unknown>[])[0].schedule = { file: '../../../../../x.sh', ops: [], state: { completed: [] }, initial: { completed: [] } };
+    }));
+    const out = await resumeRefused(dir);
+    assert.deepStrictEqual(out, [`tune: ${join(dir, 'session.json')}: trials.0.schedule.file: is "../../../../../x.sh", but must be a file name inside the trial's folder, like schedule.yaml; the session was damaged or edited — restore session.json from a backup`]);
+  });
+
+  test('session: a write-back path stored in a session from elsewhere is not written without --trust', async () => {
+    const victim = join(scratch('victim'), 'notes.yaml');
+    writeFileSync(victim, '- {name: change_lr, value: 0.5}\n');
+    chmodSync(victim, 0o600);
+    const dir = damagedCopy((d) => editSession(d, (s) => { s.scheduleWriteBack = victim; }));
+    const before = treeHashes(dirname(victim));
+    const out = await resumeRefused(dir);
+    assert.equal(out.length, 1);
+    assert.match(out[0], new RegExp(`this session writes to ${esc(victim)}, and you did not create it here; read what it does, then resume with --trust to allow it$`));
+    assert.deepStrictEqual(treeHashes(dirname(victim)), before);
   });
 
   test('session: a trial with an unknown status is named, not silently skipped', async () => {

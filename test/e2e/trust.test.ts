@@ -48,7 +48,7 @@ test('a crafted session from elsewhere runs no command: one line names it and --
   assert.equal(r.code, 2, r.stdout + r.stderr);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^tune: .*session_from_a_bug_report: this session runs "sh -c echo pwned > .*" in .*, and you did not create it here; read what it runs, then resume with --trust to allow it$/);
+  assert.match(lines[0], /^tune: .*session_from_a_bug_report: this session runs "sh -c echo pwned > .*" in .*, and you did not create it here; read what it does, then resume with --trust to allow it$/);
   assert.deepStrictEqual(treeHashes(victim), beforeVictim, 'the victim folder is untouched');
   assert.ok(!existsSync(join(victim, 'pwned')));
   assert.deepStrictEqual(treeHashes(copy), beforeSession, 'the session is untouched');

@@ -12,7 +12,7 @@ import { driveSession } from '../drive.js';
 import { resultsTable } from '../results-view.js';
 import { trialArgv } from '../trial-argv.js';
 import { gridSize } from '../../search/space.js';
-import { commandOf, isTrusted, remember } from '../../session/trust.js';
+import { describeReach, isTrusted, remember } from '../../session/trust.js';
 
 /** Every checkpoint a resume will start from must be there and match the checksum recorded when it was made. */
 function verifyCheckpoints(state: SessionState, dir: string): void {
@@ -77,11 +77,12 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   const label = before.specFile ?? '<built-in default spec>';
   // A session from someone else (copied, shared, attached to a bug report) runs no code until this user
   // says so (DESIGN §5.7); the check comes before anything is looked up, locked or written.
-  if (!isTrusted(dir, before.spec, before.baseDir, ctx.env)) {
+  const reach = { spec: before.spec, baseDir: before.baseDir, writeBack: before.scheduleWriteBack ?? null };
+  if (!isTrusted(dir, reach, ctx.env)) {
     if (!opts.trust) {
-      throw new BadInputError(`${dir}: this session runs ${JSON.stringify(commandOf(before.spec)?.join(' '))} in ${before.baseDir}, and you did not create it here; read what it runs, then resume with --trust to allow it`);
+      throw new BadInputError(`${dir}: this session ${describeReach(reach)}, and you did not create it here; read what it does, then resume with --trust to allow it`);
     }
-    remember(dir, before.spec, before.baseDir, ctx.env);
+    remember(dir, reach, ctx.env);
   }
   const argv = trialArgv(before.spec, before.baseDir, label, ctx.env);
   const lock = acquireLock(sessionPaths(dir).lock, dir);

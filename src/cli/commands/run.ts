@@ -55,7 +55,7 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
   mkdirSync(join(root, spec.name), { recursive: true });
   mkdirSync(dir);
   const lock = acquireLock(sessionPaths(dir).lock, dir);
-  remember(dir, spec, source.baseDir, ctx.env);
+  remember(dir, { spec, baseDir: source.baseDir, writeBack: opts.scheduleWriteBack ?? null }, ctx.env);
   const store = SessionStore.create(dir, state);
   store.append({ type: 'session_started', pid: process.pid });
   ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'}, ${spec.concurrency} at a time, ${spec.metric} ${spec.mode}`);
