@@ -101,8 +101,25 @@ test('a crafted checkpoint path (../ or a symbolic link out of the session) is r
   const sessionBefore = treeHashes(linked);
   const r2 = await runTune(['--resume-session', linked, '--trust'], tmpDir());
   assert.equal(r2.code, 2, r2.stdout + r2.stderr);
-  assert.match(r2.stderr, /leads out of the session through a symbolic link/);
+  assert.match(r2.stderr, /: is a symbolic link \(to .*secret\); tune makes none in a session, so it was added by hand — remove it to resume/);
   assert.doesNotMatch(r2.stderr, /sha256/);
   assert.deepStrictEqual(treeHashes(outside), before);
   assert.deepStrictEqual(treeHashes(linked), sessionBefore);
+});
+
+test('symbolic links inside a session (a trial folder, its metrics, its checkpoints) are refused, even with --trust', async () => {
+  const original = await pausedCommandSession();
+  const outside = tmpDir('tune-victim-');
+  for (const f of ['a', 'b', 'c', 'd']) writeFileSync(join(outside, f), `${f}\n`);
+  const before = treeHashes(outside);
+  for (const [what, place] of [['metrics', join('trials', '0000', 'metrics.jsonl')], ['checkpoints', join('trials', '0000', 'checkpoints')]] as const) {
+    const copy = join(tmpDir(), `session_${what}`);
+    cpSync(original, copy, { recursive: true });
+    rmSync(join(copy, place), { recursive: true, force: true });
+    symlinkSync(what === 'metrics' ? join(outside, 'a') : outside, join(copy, place));
+    const r = await runTune(['--resume-session', copy, '--trust'], tmpDir());
+    assert.equal(r.code, 2, `${what}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${place.replace(/[.]/g, '\\.')}: is a symbolic link \\(to ${outside}`));
+    assert.deepStrictEqual(treeHashes(outside), before, `${what}: nothing outside changed`);
+  }
 });

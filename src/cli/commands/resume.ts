@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BadInputError } from '../../errors.js';
 import { hashFileSync, within } from '../../session/trial-files.js';
@@ -35,6 +35,23 @@ function verifyCheckpoints(state: SessionState, dir: string): void {
     }
   }
   if (problems.length) throw new BadInputError(problems);
+}
+
+/**
+ * tune never makes a symbolic link inside a session, so one there was made by someone: followed, it would
+ * let a session from elsewhere make tune append to, write or delete files outside it (DESIGN §5.7).
+ */
+function refuseLinks(dir: string): void {
+  const problems: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isSymbolicLink()) problems.push(`${p}: is a symbolic link (to ${readlinkSync(p)}); tune makes none in a session, so it was added by hand — remove it to resume`);
+      else if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  if (problems.length) throw new BadInputError(problems.slice(0, 10));
 }
 
 /** A trial process of a crashed tune may still be running; it must not write beside its successor. */
@@ -77,6 +94,7 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   const label = before.specFile ?? '<built-in default spec>';
   // A session from someone else (copied, shared, attached to a bug report) runs no code until this user
   // says so (DESIGN §5.7); the check comes before anything is looked up, locked or written.
+  refuseLinks(dir);
   const reach = { spec: before.spec, baseDir: before.baseDir, writeBack: before.scheduleWriteBack ?? null };
   if (!isTrusted(dir, reach, ctx.env)) {
     if (!opts.trust) {
