@@ -9,6 +9,7 @@ import { diff, type Patch } from '../util/json-patch.js';
 import { trialScheduleFor } from '../schedule/trial-schedule.js';
 import { dueOperations } from '../schedule/trigger.js';
 import type { Launcher, TrialProcess } from './launcher.js';
+import { restartPoint } from '../session/trial-files.js';
 
 export type RunOutcome = 'completed' | 'failed' | 'paused';
 
@@ -237,6 +238,14 @@ export class Orchestrator {
   private launch(t: TrialRecord): void {
     const files = this.o.store.files;
     const spec = this.state.spec;
+    // Verified before every start, not only on resume: a damaged newest checkpoint falls back to the one
+    // before it; with none sound, the trial cannot go on exactly, and fails for good, saying why.
+    const start = restartPoint(this.o.store.dir, t);
+    if (start.kind === 'fallback') this.o.store.append({ type: 'checkpoint_fallback', id: t.id, reason: start.reason });
+    if (start.kind === 'broken') {
+      this.failForGood(t, start.reason);
+      return;
+    }
     files.prepare(t, spec.trial.params);
     if (t.schedule) {
       // A trial (re)starts with the schedule state of the checkpoint it starts from: an operation applied
@@ -393,9 +402,7 @@ export class Orchestrator {
         // (no newer checkpoint between them) fail a trial for good (DESIGN §5.8).
         const final = exit.spawnError !== null || t.streak + 1 > this.state.spec.max_failures;
         if (final) {
-          this.o.scheduler.onTrialEnd?.(t.index, 'failed');
-          this.o.searcher.onComplete?.(t.index, this.outcome(t, 'failed'));
-          this.decide({ type: 'trial_failed', id: t.id, error, final }, t.index);
+          this.failForGood(t, error);
         } else {
           this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
         }
@@ -405,6 +412,12 @@ export class Orchestrator {
       return;
     }
     this.fill();
+  }
+
+  private failForGood(t: TrialRecord, error: string): void {
+    this.o.scheduler.onTrialEnd?.(t.index, 'failed');
+    this.o.searcher.onComplete?.(t.index, this.outcome(t, 'failed'));
+    this.decide({ type: 'trial_failed', id: t.id, error, final: true }, t.index);
   }
 
   private maybeFinish(): void {

@@ -34,6 +34,8 @@ export interface TrialRecord {
   last: Metrics | null;
   best: { value: number; iteration: number } | null;
   checkpoint: CheckpointRecord | null;
+  /** The checkpoint before `checkpoint` when it is another file: what a restart falls back to if the newest is damaged. */
+  previous?: CheckpointRecord | null;
   failures: number;
   /** Failures in a row since the trial last made progress (a checkpoint past the one it restarted from). */
   streak: number;
@@ -91,6 +93,7 @@ export type EventBody =
   | { type: 'schedule_applied'; id: string; iteration: number; index: number; name: string }
   | { type: 'schedule_restored'; id: string; state: ScheduleState }
   | { type: 'checkpoint'; id: string; checkpoint: CheckpointRecord }
+  | { type: 'checkpoint_fallback'; id: string; reason: string }
   | { type: 'trial_paused'; id: string; iteration: number }
   | { type: 'trial_interrupted'; id: string }
   | ({ type: 'trial_completed'; id: string; iteration: number } & StrategyStates)
@@ -172,7 +175,14 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'checkpoint': {
       const t = trial(state, ev.id);
       if (ev.checkpoint.iteration > (t.checkpoint?.iteration ?? 0)) t.streak = 0;
+      if (t.checkpoint && t.checkpoint.path !== ev.checkpoint.path) t.previous = t.checkpoint;
       t.checkpoint = ev.checkpoint;
+      break;
+    }
+    case 'checkpoint_fallback': {
+      const t = trial(state, ev.id);
+      t.checkpoint = t.previous ?? null;
+      t.previous = null;
       break;
     }
     case 'trial_paused':

@@ -146,3 +146,30 @@ export function within(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
+
+/**
+ * Why a trial cannot start from this checkpoint, or null when it can: it must be there, inside the session
+ * (no link out of it) and hold the bytes recorded when it was made.
+ */
+export function checkpointProblem(sessionDir: string, trialId: string, c: CheckpointRecord): string | null {
+  const file = join(trialPaths(sessionDir, trialId).dir, c.path);
+  if (!existsSync(file)) return `${file}: checkpoint of trial ${trialId} (iteration ${c.iteration}) is missing`;
+  if (!within(realpathSync(sessionDir), realpathSync(file))) return `${file}: checkpoint of trial ${trialId} leads out of the session through a symbolic link`;
+  const sha = hashFileSync(file);
+  if (sha !== c.sha256) return `${file}: checkpoint of trial ${trialId} (iteration ${c.iteration}) is corrupt (sha256 ${sha.slice(0, 12)}…, recorded ${c.sha256.slice(0, 12)}…)`;
+  return null;
+}
+
+/**
+ * Where a trial restarts from: its newest checkpoint, or the one before it when the newest is damaged and
+ * that one is intact ('fallback', with the reason), or nothing sound ('broken').
+ */
+export function restartPoint(sessionDir: string, t: TrialRecord): { kind: 'ok' } | { kind: 'fallback'; reason: string } | { kind: 'broken'; reason: string } {
+  if (!t.checkpoint) return { kind: 'ok' };
+  const newest = checkpointProblem(sessionDir, t.id, t.checkpoint);
+  if (newest === null) return { kind: 'ok' };
+  if (t.previous && checkpointProblem(sessionDir, t.id, t.previous) === null) {
+    return { kind: 'fallback', reason: `${newest}; trial ${t.id} restarts from its previous checkpoint (iteration ${t.previous.iteration})` };
+  }
+  return { kind: 'broken', reason: newest };
+}

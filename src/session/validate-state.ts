@@ -68,6 +68,12 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
     for (const k of ['index', 'seed', 'iteration', 'failures', 'streak', 'delivered']) {
       if (typeof t[k] !== 'number' || !Number.isInteger(t[k])) say(`trials.${i}.${k}`, `is ${JSON.stringify(t[k])}, but must be a whole number`);
     }
+    if (t.previous !== undefined && t.previous !== null) {
+      const pr = t.previous;
+      if (!isPlainObject(pr) || typeof pr.path !== 'string' || typeof pr.sha256 !== 'string' || typeof pr.iteration !== 'number' || !insideRelative(pr.path)) {
+        say(`trials.${i}.previous`, 'must be null or a checkpoint inside the trial\'s folder, with path, sha256 and iteration');
+      }
+    }
     const c = t.checkpoint;
     if (c !== null && c !== undefined) {
       if (!isPlainObject(c) || typeof c.path !== 'string' || typeof c.sha256 !== 'string' || typeof c.iteration !== 'number') {

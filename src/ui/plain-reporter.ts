@@ -57,6 +57,10 @@ export class PlainReporter {
           ? `[${t.id}] waiting     at iteration ${ev.iteration}${t.place ? ` (rung ${t.place})` : ''} until promoted or stopped`
           : `[${t.id}] paused      at iteration ${ev.iteration}`);
         break;
+      case 'checkpoint_fallback':
+        if (!t) return;
+        this.write(`[${t.id}] fallback    ${ev.reason}`);
+        break;
       case 'trial_promoted':
         if (!t) return;
         this.write(`[${t.id}] promoted    from iteration ${t.iteration}${t.place ? ` (rung ${t.place})` : ''}`);

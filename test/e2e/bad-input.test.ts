@@ -586,11 +586,15 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
   test('checkpoint: a modified checkpoint file is refused by its checksum', async () => {
     let file = '';
     let recorded = '';
+    let iteration = 0;
     const dir = damagedCopy((d) => {
+      // No intact checkpoint before it to fall back to (that case resumes; see below).
+      editSession(d, (x) => { for (const t of x.trials as Record<string, unknown>[]) delete t.previous; });
       const s = JSON.parse(readFileSync(join(d, 'session.json'), 'utf8')) as SessionJson;
       const t = s.trials.find((x) => x.id === '0001')!;
       file = join(d, 'trials', '0001', t.checkpoint!.path);
       recorded = t.checkpoint!.sha256;
+      iteration = t.checkpoint!.iteration;
       const bytes = readFileSync(file);
       assert.equal(createHash('sha256').update(bytes).digest('hex'), recorded, 'the copy starts out intact');
       const i = Math.floor(bytes.length / 2);
@@ -600,7 +604,7 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
     const out = await resumeRefused(dir);
     const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
     assert.deepStrictEqual(out, [
-      `tune: ${file}: checkpoint of trial 0001 is corrupt (sha256 ${actual.slice(0, 12)}…, recorded ${recorded.slice(0, 12)}…); restore it from a backup`,
+      `tune: ${file}: checkpoint of trial 0001 (iteration ${iteration}) is corrupt (sha256 ${actual.slice(0, 12)}…, recorded ${recorded.slice(0, 12)}…); restore it from a backup, or the trial cannot resume`,
     ]);
   });
 
@@ -608,6 +612,7 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
     let file = '';
     let iteration = 0;
     const dir = damagedCopy((d) => {
+      editSession(d, (x) => { for (const t of x.trials as Record<string, unknown>[]) delete t.previous; });
       const s = JSON.parse(readFileSync(join(d, 'session.json'), 'utf8')) as SessionJson;
       const t = s.trials.find((x) => x.id === '0000')!;
       file = join(d, 'trials', '0000', t.checkpoint!.path);
@@ -616,7 +621,7 @@ describe('session and checkpoint', { concurrency: 2 }, () => {
     });
     const out = await resumeRefused(dir);
     assert.deepStrictEqual(out, [
-      `tune: ${file}: checkpoint of trial 0000 (iteration ${iteration}) is missing; restore it, or it cannot resume`,
+      `tune: ${file}: checkpoint of trial 0000 (iteration ${iteration}) is missing; restore it from a backup, or the trial cannot resume`,
     ]);
   });
 

@@ -189,6 +189,39 @@ test('`tune … | head -1`: when the reader of stdout goes away, the search paus
   assert.equal((await resultsJson(dir, cwd)).status, 'paused');
 });
 
+test('a damaged newest checkpoint falls back to the intact one before it, says so, and the run ends as if nothing happened', async () => {
+  const spec = {
+    name: 'fallback',
+    trial: { command: [process.execPath, join(ROOT, 'test', 'fixtures', 'curve-trial.mjs')] },
+    search_space: { x: { type: 'uniform', low: 0, high: 1 } },
+    num_trials: 2,
+    max_iters: 300,
+    eval_interval: 10,
+    concurrency: 1,
+    seed: 4,
+  };
+  const refCwd = tmpDir();
+  assert.equal((await runTune([writeSpec(refCwd, spec)], refCwd)).code, 0);
+  const reference = await resultsJson(onlySession(refCwd, 'fallback'), refCwd);
+
+  const cwd = tmpDir();
+  const run = startTune([writeSpec(cwd, spec)], cwd);
+  await waitFor(() => existsSync(join(cwd, 'sessions', 'fallback')) && readdirSync(join(cwd, 'sessions', 'fallback')).length === 1, 'the session');
+  const dir = onlySession(cwd, 'fallback');
+  await waitFor(() => reportCount(dir) >= 6, 'a few reports');
+  run.child.kill('SIGINT');
+  assert.equal((await run.result).code, 3);
+  const state = JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as { trials: { id: string; checkpoint: { path: string; iteration: number }; previous?: { iteration: number } }[] };
+  const t = state.trials[0];
+  assert.ok(t.previous, 'the trial has an older checkpoint beside the newest');
+  writeFileSync(join(dir, 'trials', t.id, t.checkpoint.path), '{"iteration": 999999}'); // damaged
+  const r = await runTune(['--resume-session', dir], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`checkpoint of trial ${t.id} \\(iteration ${t.checkpoint.iteration}\\) is corrupt .*; trial ${t.id} restarts from its previous checkpoint \\(iteration ${t.previous.iteration}\\)`));
+  const strip = (d: typeof reference) => d.trials.map(({ id, status, config, iteration, last, best }) => ({ id, status, config, iteration, last, best }));
+  assert.deepStrictEqual(strip(await resultsJson(dir, cwd)), strip(reference));
+});
+
 test('resuming a completed session says so and exits 0', async () => {
   const cwd = tmpDir();
   const r = await runTune([writeSpec(cwd, { ...mlpSpec, name: 'done', num_trials: 1, max_iters: 40 })], cwd);

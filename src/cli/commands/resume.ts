@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BadInputError } from '../../errors.js';
-import { hashFileSync, within } from '../../session/trial-files.js';
+import { restartPoint } from '../../session/trial-files.js';
 import { sessionPaths, trialPaths } from '../../session/layout.js';
 import { acquireLock, processAlive } from '../../session/lock.js';
 import type { SessionState } from '../../session/state.js';
@@ -14,27 +14,22 @@ import { trialArgv } from '../trial-argv.js';
 import { gridSize } from '../../search/space.js';
 import { describeReach, isTrusted, remember } from '../../session/trust.js';
 
-/** Every checkpoint a resume will start from must be there and match the checksum recorded when it was made. */
-function verifyCheckpoints(state: SessionState, dir: string): void {
+/**
+ * Every checkpoint a resume will start from must be there, inside the session, and match the checksum
+ * recorded when it was made; a damaged newest one falls back to the intact one before it. Returns those
+ * fallbacks, to be journalled once the session is open.
+ */
+function verifyCheckpoints(state: SessionState, dir: string): { id: string; reason: string }[] {
   const problems: string[] = [];
+  const fallbacks: { id: string; reason: string }[] = [];
   for (const t of state.trials) {
-    if (!t.checkpoint || !['pending', 'paused', 'running', 'waiting'].includes(t.status)) continue;
-    const file = join(trialPaths(dir, t.id).dir, t.checkpoint.path);
-    if (!existsSync(file)) {
-      problems.push(`${file}: checkpoint of trial ${t.id} (iteration ${t.checkpoint.iteration}) is missing; restore it, or it cannot resume`);
-      continue;
-    }
-    // A symbolic link on the way out of the session is not followed: nothing outside it is read (DESIGN §5.7).
-    if (!within(realpathSync(dir), realpathSync(file))) {
-      problems.push(`${file}: checkpoint of trial ${t.id} leads out of the session through a symbolic link; a session from elsewhere may not make tune read other files`);
-      continue;
-    }
-    const sha = hashFileSync(file);
-    if (sha !== t.checkpoint.sha256) {
-      problems.push(`${file}: checkpoint of trial ${t.id} is corrupt (sha256 ${sha.slice(0, 12)}…, recorded ${t.checkpoint.sha256.slice(0, 12)}…); restore it from a backup`);
-    }
+    if (!['pending', 'paused', 'running', 'waiting'].includes(t.status)) continue;
+    const r = restartPoint(dir, t);
+    if (r.kind === 'fallback') fallbacks.push({ id: t.id, reason: r.reason });
+    if (r.kind === 'broken') problems.push(`${r.reason}; restore it from a backup, or the trial cannot resume`);
   }
   if (problems.length) throw new BadInputError(problems);
+  return fallbacks;
 }
 
 /**
@@ -105,9 +100,10 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   const argv = trialArgv(before.spec, before.baseDir, label, ctx.env);
   const lock = acquireLock(sessionPaths(dir).lock, dir);
   let store: SessionStore;
+  let fallbacks: { id: string; reason: string }[] = [];
   try {
     const state = loadSessionState(dir); // again, under the lock
-    verifyCheckpoints(state, dir);
+    fallbacks = verifyCheckpoints(state, dir);
     store = SessionStore.open(dir, state);
   } catch (err) {
     lock.release();
@@ -115,6 +111,10 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   }
   const notes: string[] = [];
   if (lock.tookOver) notes.push(`took over ${lock.tookOver}`);
+  for (const f of fallbacks) {
+    store.append({ type: 'checkpoint_fallback', id: f.id, reason: f.reason });
+    notes.push(f.reason);
+  }
   for (const t of store.state.trials) {
     if (t.status !== 'running') continue;
     if (killStray(t.pid, trialPaths(dir, t.id).dir)) notes.push(`stopped trial ${t.id}'s leftover process ${t.pid}`);
