@@ -63,7 +63,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +79,7 @@ import { TpeSearcher } from '../src/search/tpe/index.js';
 import type { Loss, Scheduler, Searcher } from '../src/search/types.js';
 import type { BohbOptions, RungOptions, TpeOptions } from '../src/spec/types.js';
 import { BLACK_BOX, mfHartmannProblem, type BlackBoxProblem, type MultiFidelityProblem } from './problems.js';
-import { runStandalone } from './standalone.js';
+import { machineBasics, runStandalone } from './standalone.js';
 import { BOHB_DEFAULTS, TPE_DEFAULTS } from '../src/spec/strategy.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -736,14 +736,7 @@ function mfSection(p: MultiFidelityProblem, seeds: readonly number[], log: (s: s
 // ------------------------------------------------------------------------------------------------ main
 
 function machineInfo(): Record<string, unknown> {
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memory_gib: Math.round(totalmem() / 2 ** 30),
-    os: `${platform()} ${release()} ${arch()}`,
-    node: process.version,
-    loadavg_start: loadavg().map((x) => Math.round(x * 100) / 100),
-  };
+  return machineBasics();
 }
 
 export async function measureSearchQuality(opts: { quick: boolean; log: (s: string) => void }): Promise<SearchQualityResult> {

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,4 +19,16 @@ export async function runStandalone<R>(
   mkdirSync(dirname(resultsFile), { recursive: true });
   writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${format(result)}\nwrote ${resultsFile}\n`);
+}
+
+/** What every bench section says about the machine it measured on. */
+export function machineBasics(): Record<string, unknown> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()} ${arch()}`,
+    node: process.version,
+    loadavg_start: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
 }

@@ -20,7 +20,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, totalmem, release, arch, platform } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Trainer, type TrainerConfig } from '../src/train/index.js';
@@ -28,7 +28,7 @@ import { mlp } from '../src/train/models/mlp.js';
 import { gpt } from '../src/train/models/gpt.js';
 import { loadNames } from '../src/train/data/names.js';
 import type { PeerConfig } from './peers/tfjs-speed.js';
-import { runStandalone } from './standalone.js';
+import { machineBasics, runStandalone } from './standalone.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'trainer-speed.json');
@@ -289,14 +289,9 @@ function machineInfo(): Record<string, unknown> {
     }
   };
   return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memory_gib: Math.round(totalmem() / 2 ** 30),
-    os: `${platform()} ${release()} ${arch()}`,
-    node: process.version,
+    ...machineBasics(),
     onnxruntime_node: version('onnxruntime-node'),
     tfjs: version('@tensorflow/tfjs'),
-    loadavg_start: loadavg().map((x) => Math.round(x * 100) / 100),
     openblas_env: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null, OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE ?? null },
   };
 }
