@@ -68,7 +68,7 @@ async function runWithPauses(cwd: string, specFile: string, rand: () => number, 
     pauses++;
     sessionDir = sessionDirFrom(r.stdout, cwd);
     const line = resumeLine(r.stdout);
-    assert.match(line, /^\S*tune --resume-session sessions\/exact\/session_\d{8}_\d{6}_[0-9a-f]{6}$/);
+    assert.match(line, /^\/\S*tune --resume-session \/\S+\/sessions\/exact\/session_\d{8}_\d{6}_[0-9a-f]{6}$/);
     args = ['--resume-session', line.split(' ').pop() as string];
     assert.ok(!existsSync(join(sessionDir, 'pause.signal')), 'the pause signal is gone once paused');
   }

@@ -62,11 +62,11 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
   const exitAt = lines.findIndex((l) => l.startsWith('EXIT=3'));
   const resume = lines[exitAt - 1];
   assert.match(lines[exitAt - 2], /^To resume exactly where it stopped, run:$/);
-  assert.match(resume, /^\S*bin\/tune --resume-session sessions\/tui\/session_\S+$/);
+  assert.match(resume, /^\/\S*bin\/tune --resume-session \/\S+\/sessions\/tui\/session_\S+$/);
   assert.match(s, /Paused: 0 trials done, 3 paused, 0 pending, 2 not started/);
   // The live frame left the screen: its keys line is gone from what remains.
   assert.doesNotMatch(s.slice(s.indexOf('Paused:')), /p pause all/);
-  const dir = `${cwd}/${resume.split(' ').pop()}`;
+  const dir = resume.split(' ').pop() as string;
   const paused = await resultsJson(dir, cwd);
   const pausedAt = new Map(paused.trials.map((t) => [t.id, t.iteration]));
   assert.equal(paused.status, 'paused');
@@ -88,7 +88,7 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
   tmux('send-keys', '-t', session, 'q');
   s = await waitForScreen((x) => /EXIT=3/.test(x), 'q to quit');
   assert.match(s, /^Quit: 0 trials done, \d paused/m);
-  assert.match(s, /To resume exactly where it stopped, run:\n\S+ --resume-session sessions\/tui\/session_\S+\nEXIT=3/);
+  assert.match(s, /To resume exactly where it stopped, run:\n\S+ --resume-session \/\S+\/sessions\/tui\/session_\S+\nEXIT=3/);
   const done = await resultsJson(dir, cwd);
   assert.equal(done.status, 'paused');
   for (const t of done.trials) assert.notEqual(t.status, 'running');
@@ -118,7 +118,7 @@ test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the 
     let s = '';
     while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
     assert.match(s, /pause requested \(p\): waiting for 0000, 0001 to reach a validation boundary/);
-    assert.match(s, /\n\S+ --resume-session sessions\/piped\/session_\S+\nEXIT=3/);
+    assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/piped\/session_\S+\nEXIT=3/);
   } finally {
     spawnSync('tmux', ['kill-session', '-t', name]);
   }
@@ -148,7 +148,7 @@ test('in CI with a terminal (CI=true), the plain reporter runs: Ink would draw n
     execFileSync('tmux', ['send-keys', '-t', name, 'p']);
     let s = '';
     while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
-    assert.match(s, /\n\S+ --resume-session sessions\/ci\/session_\S+\nEXIT=3/);
+    assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/ci\/session_\S+\nEXIT=3/);
   } finally {
     spawnSync('tmux', ['kill-session', '-t', name]);
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SessionLockedError } from '../../src/errors.js';
 import { acquireLock } from '../../src/session/lock.js';
-import { displayPath, resumeCommand, shellQuote } from '../../src/session/resume-command.js';
+import { resumeCommand, shellQuote } from '../../src/session/resume-command.js';
 import { SESSION_SCHEMA, type SessionState } from '../../src/session/state.js';
 import { loadSessionState, SessionStore } from '../../src/session/store.js';
 import { validateSpec } from '../../src/spec/validate.js';
@@ -90,16 +90,16 @@ test('the lock refuses a live owner and takes over from a dead one', () => {
   third.release();
 });
 
-test('resume command: relative path, quoting, and the name tune was started by', () => {
+test('resume command: absolute paths (it runs from any folder and from cron), quoting, and the name tune was started by', () => {
   assert.equal(shellQuote('sessions/a_b-1'), 'sessions/a_b-1');
   assert.equal(shellQuote("my dir/it's"), `'my dir/it'\\''s'`);
-  assert.equal(displayPath('/home/u/proj', '/home/u/proj/sessions/x'), 'sessions/x');
-  assert.equal(displayPath('/home/u/proj', '/tmp/x'), '/tmp/x');
   const dir = tmpDir('tune-bin-');
   const bin = join(dir, 'tune');
   writeFileSync(bin, '#!/bin/sh\n', { mode: 0o755 });
-  assert.equal(resumeCommand(dir, join(dir, 'sessions', 'a b'), bin, dir), `tune --resume-session 'sessions/a b'`);
-  assert.equal(resumeCommand(dir, join(dir, 's'), bin, '/nowhere'), './tune --resume-session s');
+  assert.equal(resumeCommand(dir, join(dir, 'sessions', 'a b'), bin, dir), `tune --resume-session '${join(dir, 'sessions', 'a b')}'`);
+  assert.equal(resumeCommand(dir, 'sessions/s', './tune', '/nowhere'), `${bin} --resume-session ${join(dir, 'sessions', 's')}`);
+  writeFileSync(join(dir, 'cli.js'), '', { mode: 0o644 });
+  assert.equal(resumeCommand(dir, 's', 'cli.js', '/nowhere'), `node ${join(dir, 'cli.js')} --resume-session ${join(dir, 's')}`);
 });
 
 test('session.summary.yaml is valid YAML with one line per trial', () => {
