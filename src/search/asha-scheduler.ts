@@ -1,6 +1,6 @@
 import type { RungOptions } from '../spec/types.js';
 import type { Json } from '../util/json.js';
-import { ashaRungs, ceilDiv, describeRung, floorDiv, rankRecords, rungTrialsFromJson, rungTrialsToJson, type RungTrial } from './rungs.js';
+import { addRungTrial, ashaRungs, ceilDiv, describeRung, floorDiv, rankRecords, rungTrialsFromJson, rungTrialAt, rungTrialsToJson, type RungTrial } from './rungs.js';
 import type { ChooseContext, Choice, Decision, Loss, Scheduler } from './types.js';
 
 export type AshaOptions = RungOptions & { variant: 'promotion' | 'stopping' };
@@ -30,10 +30,7 @@ export class AshaScheduler implements Scheduler {
   }
 
   onTrialAdded(trialIndex: number): void {
-    if (trialIndex !== this.trials.length) {
-      throw new Error(`asha scheduler: trial ${trialIndex} was added, but the next trial is ${this.trials.length}`);
-    }
-    this.trials.push({ status: 'running', losses: [] });
+    addRungTrial(this.trials, trialIndex, 'asha scheduler');
   }
 
   onResult(trialIndex: number, iteration: number, loss: Loss): Decision {
@@ -101,9 +98,7 @@ export class AshaScheduler implements Scheduler {
   }
 
   private trial(i: number): RungTrial {
-    const t = this.trials[i];
-    if (t === undefined) throw new Error(`asha scheduler: no trial ${i} (${this.trials.length} added)`);
-    return t;
+    return rungTrialAt(this.trials, i, 'asha scheduler');
   }
 
   /** The trials recorded at rung k, best first. */

@@ -1,12 +1,14 @@
 import type { RungOptions } from '../spec/types.js';
 import type { Json } from '../util/json.js';
 import {
+  addRungTrial,
   bracketOfTrial,
   checkRungOptions,
   describeRung,
   floorDiv,
   hyperbandBrackets,
   rankRecords,
+  rungTrialAt,
   rungTrialsFromJson,
   rungTrialsToJson,
   type BracketPlace,
@@ -36,10 +38,7 @@ export class HyperbandScheduler implements Scheduler {
   }
 
   onTrialAdded(trialIndex: number): void {
-    if (trialIndex !== this.trials.length) {
-      throw new Error(`hyperband scheduler: trial ${trialIndex} was added, but the next trial is ${this.trials.length}`);
-    }
-    this.trials.push({ status: 'running', losses: [] });
+    addRungTrial(this.trials, trialIndex, 'hyperband scheduler');
   }
 
   onResult(trialIndex: number, iteration: number, loss: Loss): Decision {
@@ -118,9 +117,7 @@ export class HyperbandScheduler implements Scheduler {
   }
 
   private trial(i: number): RungTrial {
-    const t = this.trials[i];
-    if (t === undefined) throw new Error(`hyperband scheduler: no trial ${i} (${this.trials.length} added)`);
-    return t;
+    return rungTrialAt(this.trials, i, 'hyperband scheduler');
   }
 
   /**

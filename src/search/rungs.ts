@@ -197,3 +197,16 @@ export function describeRung(trial: RungTrial, rungs: number[]): string | null {
   if (k === 0) return null;
   return `${k - 1}/${top} @${rungs[k - 1]}`;
 }
+
+/** A new trial joins a scheduler's records; trials arrive in index order, so any other index is a bug. */
+export function addRungTrial(trials: RungTrial[], trialIndex: number, who: string): void {
+  if (trialIndex !== trials.length) throw new Error(`${who}: trial ${trialIndex} was added, but the next trial is ${trials.length}`);
+  trials.push({ status: 'running', losses: [] });
+}
+
+/** A trial's record, or an error naming the scheduler when it was never added. */
+export function rungTrialAt(trials: RungTrial[], i: number, who: string): RungTrial {
+  const t = trials[i];
+  if (t === undefined) throw new Error(`${who}: no trial ${i} (${trials.length} added)`);
+  return t;
+}
