@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BadInputError } from '../../errors.js';
 import { restartPoint } from '../../session/trial-files.js';
@@ -120,7 +120,7 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
     if (killStray(t.pid, trialPaths(dir, t.id).dir)) notes.push(`stopped trial ${t.id}'s leftover process ${t.pid}`);
     store.append({ type: 'trial_interrupted', id: t.id });
   }
-  try { unlinkSync(sessionPaths(dir).pauseSignal); } catch { /* none left */ }
+  store.files.clearPauseSignal();
   store.files.sweepTmp();
   if (grow) {
     notes.push(`num_trials ${store.state.spec.num_trials} -> ${opts.numTrials}`);
