@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { BadInputError, EXIT } from '../errors.js';
 import { parseArgs, USAGE } from './args.js';
 import type { CliContext } from './context.js';
+import { describeFault, diskCode, faultOf } from '../session/fault.js';
 
 /** The one exit point: commands return exit codes or throw typed errors; only here becomes process.exit. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
@@ -36,6 +37,12 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     if (err instanceof BadInputError) {
       for (const p of err.problems) ctx.err(`tune: ${p}`);
       return EXIT.badInput;
+    }
+    // The disk refused one of tune's writes before a session could run (a read-only or full sessions root):
+    // the environment's fault, one line, no stack (DESIGN §5.8, §7).
+    if (diskCode(err)) {
+      ctx.err(`tune: ${describeFault(faultOf(err, null))}; nothing was started`);
+      return EXIT.internal;
     }
     ctx.err(`tune: internal error: ${(err as Error).stack ?? String(err)}`);
     return EXIT.internal;

@@ -3,6 +3,7 @@ import type { SessionLock } from '../session/lock.js';
 import { resumeCommand } from '../session/resume-command.js';
 import type { SessionStore } from '../session/store.js';
 import { EXIT } from '../errors.js';
+import { describeFault } from '../session/fault.js';
 import { LocalLauncher } from '../orchestrator/launcher.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { LiveView } from '../ui/live-view.js';
@@ -30,7 +31,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     lock.release();
     throw err;
   }
-  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir });
+  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, specLabel: state.specFile ?? 'the built-in default spec' });
   // Ink draws no live frame when it believes it runs in CI (CI or CONTINUOUS_INTEGRATION set, as its
   // is-in-ci decides): there the plain reporter shows progress instead of a screen that stays empty.
   const inCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in ctx.env && ctx.env[k] !== '0' && ctx.env[k] !== 'false');
@@ -106,14 +107,21 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     outcome = await orchestrator.run();
   } finally {
     finishing = true;
-    view?.stop();
-    await ui?.close();
-    stopKeys?.();
-    reporter?.stop();
-    store.close();
-    lock.release();
+    // Each step runs whatever the one before did: the terminal is restored and the lock released always.
+    const steps: (() => unknown)[] = [() => view?.stop(), () => ui?.close(), () => stopKeys?.(), () => reporter?.stop(), () => store.close(), () => lock.release()];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        ctx.err(`tune: while closing the session: ${(err as Error).message}`);
+      }
+    }
   }
 
+  // Stopped for a reason that is no trial's failure (the disk, a trial that cannot run), or the disk refused
+  // a write while closing: one line says what, the session stays resumable, and the exit code is 1 (DESIGN §7).
+  const trouble = orchestrator.haltReason ?? (store.fault ? describeFault(store.fault) : null);
+  if (trouble) ctx.err(`tune: ${trouble}`);
   if (outcome === 'paused') {
     const s = store.state;
     const paused = s.trials.filter((t) => t.status === 'paused').length;
@@ -122,14 +130,14 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     const done = s.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length;
     ctx.out('');
     const trials = (n: number) => `${n} trial${n === 1 ? '' : 's'}`;
-    ctx.out(`${quitBy ? 'Quit' : 'Paused'}: ${trials(done)} done, ${paused} paused, ${waiting ? `${waiting} waiting at a rung, ` : ''}${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
+    ctx.out(`${quitBy ? 'Quit' : trouble ? 'Halted' : 'Paused'}: ${trials(done)} done, ${paused} paused, ${waiting ? `${waiting} waiting at a rung, ` : ''}${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
     ctx.out('To resume exactly where it stopped, run:');
     ctx.out(resumeCommand(ctx.cwd, store.dir, ctx.scriptPath, ctx.env.PATH));
-    return EXIT.paused;
+    return trouble ? EXIT.internal : EXIT.paused;
   }
   ctx.out('');
   ctx.out(resultsTable(store.state));
   ctx.out('');
   ctx.out(`Session ${outcome} in ${store.dir}`);
-  return outcome === 'completed' ? EXIT.completed : EXIT.internal;
+  return outcome === 'completed' && !trouble ? EXIT.completed : EXIT.internal;
 }

@@ -10,6 +10,7 @@ import { trialScheduleFor } from '../schedule/trial-schedule.js';
 import { dueOperations } from '../schedule/trigger.js';
 import type { Launcher, TrialProcess } from './launcher.js';
 import { restartPoint } from '../session/trial-files.js';
+import { describeFault, diskErrorIn, type EnvironmentFault } from '../session/fault.js';
 
 export type RunOutcome = 'completed' | 'failed' | 'paused';
 
@@ -21,6 +22,8 @@ export interface OrchestratorOptions {
   /** The argv that starts one trial (the built-in worker or the spec's command, resolved). */
   trialArgv: string[];
   trialCwd: string;
+  /** How the spec is named to the user (its file, or the built-in default). */
+  specLabel: string;
 }
 
 interface Live {
@@ -33,6 +36,12 @@ interface Live {
   protocolError: string | null;
   /** trial.timeout: fires when the trial has been silent that long. */
   silence: NodeJS.Timeout | null;
+  /** A report waits for its decision: a message that cannot be handled must still be answered. */
+  awaitingDecision: boolean;
+  /** The journal event of the trial's newest checkpoint in this run (0: none yet). */
+  checkpointSeq: number;
+  /** Where this run of the trial begins in its stderr log. */
+  stderrStart: number;
 }
 
 /**
@@ -56,10 +65,43 @@ export class Orchestrator {
   /** The strategies' state as last journalled: a decision journals what changed since, as a patch. */
   private searcherState: Json;
   private schedulerState: Json;
+  /** Why the run stopped for a reason that is no trial's own failure (a disk fault, a trial that cannot run). */
+  private halted: string | null = null;
+  /**
+   * Trials that used up their failures before any trial of the session had reported: the program itself
+   * may be unable to run. They wait, unblamed, until some trial reports (then they get their last chance)
+   * or nothing else runs (then the session halts, saying so once).
+   */
+  private readonly suspects = new Map<string, string>();
 
   constructor(private readonly o: OrchestratorOptions) {
     this.searcherState = copyOf(o.store.state.searcher.state);
     this.schedulerState = copyOf(o.store.state.scheduler.state);
+    o.store.onFault((f) => this.onEnvironmentFault(f));
+  }
+
+  /** Why the run was halted (it then ends 'paused', resumable), or null. */
+  get haltReason(): string | null {
+    return this.halted;
+  }
+
+  /**
+   * A write of tune's the disk refused (DESIGN §5.8): the session pauses, and no trial is blamed. A trial
+   * whose newest checkpoint is not yet on disk is stopped at once: saving another one, it would drop the
+   * older checkpoint the session on disk still names.
+   */
+  private onEnvironmentFault(f: EnvironmentFault): void {
+    this.halt(describeFault(f));
+    for (const l of this.live.values()) {
+      if (l.checkpointSeq > 0 && !this.o.store.isDurable(l.checkpointSeq)) l.proc.kill();
+    }
+  }
+
+  /** Pauses the session for a reason that is not a trial's own failure; trials stop at their boundary. */
+  private halt(reason: string): void {
+    if (this.halted !== null) return;
+    this.halted = reason;
+    this.requestPause(reason);
   }
 
   get state() {
@@ -149,7 +191,7 @@ export class Orchestrator {
   /** Trials to run first: those the session or a failure interrupted, in trial order. */
   private nextRunnable(): TrialRecord | null {
     for (const t of this.state.trials) {
-      if ((t.status === 'pending' || t.status === 'paused') && !this.live.has(t.id) && !this.held.has(t.id)) return t;
+      if ((t.status === 'pending' || t.status === 'paused') && !this.live.has(t.id) && !this.held.has(t.id) && !this.suspects.has(t.id)) return t;
     }
     return null;
   }
@@ -163,7 +205,8 @@ export class Orchestrator {
         const settling = this.settling();
         if (!settling) this.carryOutStops();
         while (!this.pausing && !this.finished && this.live.size < this.state.spec.concurrency) {
-          const t = this.nextRunnable() ?? (settling ? null : this.nextFromStrategies());
+          // While trials wait as suspects no new trial starts: it would most likely fail the same way.
+          const t = this.nextRunnable() ?? (settling || this.suspects.size > 0 ? null : this.nextFromStrategies());
           if (!t) break;
           this.launch(t);
         }
@@ -246,7 +289,7 @@ export class Orchestrator {
       this.failForGood(t, start.reason);
       return;
     }
-    files.prepare(t, spec.trial.params);
+    if (!files.prepare(t, spec.trial.params)) return; // the disk refused: the fault pauses the session
     if (t.schedule) {
       // A trial (re)starts with the schedule state of the checkpoint it starts from: an operation applied
       // after that checkpoint was lost with the process, so it must fire again (exactly once overall).
@@ -268,16 +311,21 @@ export class Orchestrator {
       [ENV.evalInterval]: String(spec.eval_interval),
       [ENV.checkpointEvery]: String(spec.trial.checkpoint_every),
     };
+    const stderrStart = files.stderrSize(t.id);
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
-    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null };
+    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart };
     this.live.set(t.id, live);
     this.watchSilence(live);
     this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, fromIteration: t.checkpoint?.iteration ?? null });
     proc.onLine((line) => {
       this.watchSilence(live);
       live.queue = live.queue.then(() => this.handleLine(live, line)).catch((err: unknown) => {
-        live.protocolError = `tune could not handle a message: ${(err as Error).message}`;
-        proc.kill();
+        // tune's own error, not the trial's: the session pauses, and the trial gets an answer so it can too.
+        this.halt(`tune could not handle a message of trial ${t.id}: ${(err as Error).message}`);
+        if (live.awaitingDecision) {
+          live.awaitingDecision = false;
+          proc.send(JSON.stringify({ decision: 'pause' }));
+        }
       });
     });
     void proc.exited.then((exit) => {
@@ -321,6 +369,16 @@ export class Orchestrator {
     const files = this.o.store.files;
     switch (msg.type) {
       case 'report': {
+        live.awaitingDecision = true;
+        this.suspects.clear(); // the program can run: those trials' failures are their own after all
+        if (!(this.state.spec.metric in msg.metrics) && !this.halted) {
+          // Every other trial would report the same: one clear line now, rather than a search that ranks nothing.
+          const spec = this.state.spec;
+          this.halt(`trial ${t.id} reported ${Object.keys(msg.metrics).join(', ') || 'no metrics'} at iteration ${msg.iteration}, but not ${spec.metric}, the spec's metric; fix metric in ${this.o.specLabel}, or the trial's report`);
+          live.awaitingDecision = false;
+          live.proc.send(JSON.stringify({ decision: 'pause' }));
+          return;
+        }
         files.appendMetrics(t.id, msg.iteration, msg.metrics);
         const { verdict, fresh } = this.verdictFor(t, msg.iteration, msg.metrics);
         let decision = verdict;
@@ -342,6 +400,7 @@ export class Orchestrator {
         if (fresh && !this.finished && !this.settling()) this.carryOutStops();
         const ops = t.schedule ? fired.map((index) => ({ index, name: t.schedule!.ops[index].name, value: t.schedule!.ops[index].value })) : [];
         if (fired.length) files.writeSchedule(t);
+        live.awaitingDecision = false;
         live.proc.send(JSON.stringify(ops.length ? { decision, operations: ops, ...(reevaluate ? { reevaluate } : {}) } : { decision }));
         break;
       }
@@ -355,7 +414,9 @@ export class Orchestrator {
           live.proc.kill();
           return;
         }
-        this.o.store.append({ type: 'checkpoint', id: t.id, checkpoint: { ...record, schedule: t.schedule ? t.schedule.state : null } });
+        const ev = this.o.store.append({ type: 'checkpoint', id: t.id, checkpoint: { ...record, schedule: t.schedule ? t.schedule.state : null } });
+        live.checkpointSeq = ev.seq;
+        if (this.o.store.fault && !this.o.store.isDurable(ev.seq)) live.proc.kill(); // see onEnvironmentFault
         break;
       }
       case 'paused':
@@ -391,20 +452,35 @@ export class Orchestrator {
     if (live.silence) clearTimeout(live.silence);
     this.live.delete(t.id);
     try {
-      if (this.quitting && !live.ended) {
+      if ((this.quitting || this.halted !== null) && !live.ended) {
+        // Killed by tune, or died while the session was halting (most likely of the same disk): not its fault.
         this.o.store.append({ type: 'trial_interrupted', id: t.id });
       } else if (!live.ended) {
         const why = live.protocolError ?? exit.spawnError ??
           (exit.signal ? `killed by ${exit.signal}` : exit.code === 0 ? 'exited with code 0 before reporting done or paused' : `exited with code ${exit.code}`);
-        const tail = this.o.store.files.stderrTail(t.id);
+        const tail = this.o.store.files.stderrTail(t.id, live.stderrStart);
         const error = tail ? `${why}: ${tail}` : why;
-        // A crash is a fault to retry from the last checkpoint; only crashes in a row that made no progress
-        // (no newer checkpoint between them) fail a trial for good (DESIGN §5.8).
-        const final = exit.spawnError !== null || t.streak + 1 > this.state.spec.max_failures;
-        if (final) {
-          this.failForGood(t, error);
+        const disk = diskErrorIn(this.o.store.files.stderrEnd(t.id, live.stderrStart)) ?? this.o.store.files.diskProblem();
+        if (disk !== null) {
+          // The trial died of the disk, not of itself: the session pauses, and the trial is not blamed.
+          this.o.store.append({ type: 'trial_interrupted', id: t.id });
+          this.halt(`trial ${t.id} stopped because the disk refused a write (${disk}); free space or fix the disk, then resume`);
+        } else if (exit.spawnError !== null) {
+          // The program cannot start: no trial can. Said once, rather than failing every trial.
+          this.o.store.append({ type: 'trial_interrupted', id: t.id });
+          this.halt(`trial ${t.id}: ${error}; fix the trial's command, then resume`);
         } else {
-          this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
+          // A crash is a fault to retry from the last checkpoint; only crashes in a row that made no progress
+          // (no newer checkpoint between them) fail a trial for good (DESIGN §5.8).
+          const final = t.streak + 1 > this.state.spec.max_failures;
+          if (final && this.noReportYet()) {
+            this.o.store.append({ type: 'trial_interrupted', id: t.id });
+            this.suspects.set(t.id, `trial ${t.id} failed ${t.streak === 0 ? 'once' : `${t.streak + 1} times`} before any trial of the session reported (${error}); the others would likely fail the same way: fix the trial, then resume`);
+          } else if (final) {
+            this.failForGood(t, error);
+          } else {
+            this.o.store.append({ type: 'trial_failed', id: t.id, error, final });
+          }
         }
       }
     } catch (err) {
@@ -412,6 +488,10 @@ export class Orchestrator {
       return;
     }
     this.fill();
+  }
+
+  private noReportYet(): boolean {
+    return this.state.trials.every((x) => x.last === null);
   }
 
   private failForGood(t: TrialRecord, error: string): void {
@@ -422,6 +502,9 @@ export class Orchestrator {
 
   private maybeFinish(): void {
     if (this.finished || this.live.size > 0) return;
+    // Nothing runs, nothing has reported, and trials used up their failures: the program cannot run.
+    const suspect = this.suspects.values().next();
+    if (!suspect.done && this.halted === null) this.halt(suspect.value);
     const open = this.state.trials.some((t) => t.status === 'pending' || t.status === 'paused' || t.status === 'running' || t.status === 'waiting');
     if (!open && this.state.searcher.finished) {
       this.finished = true;

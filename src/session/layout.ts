@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** The files of a session directory (DESIGN §3). */
@@ -37,4 +38,15 @@ export function newSessionName(now: Date): string {
 
 export function trialIdOf(index: number): string {
   return String(index).padStart(4, '0');
+}
+
+/**
+ * Makes a new session's folder and the missing folders above it, one at a time: a recursive mkdir reports a
+ * read-only or full disk as ENOENT, which would name the wrong fault. Fails if `dir` exists.
+ */
+export function makeSessionDir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dirname(dir); !existsSync(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
+  mkdirSync(dir);
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { BadInputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { isPlainObject } from '../util/json.js';
@@ -7,6 +7,7 @@ import { applyEvent, SESSION_SCHEMA, type EventBody, type SessionEvent, type Ses
 import { renderSummary } from './summary.js';
 import { sessionProblems } from './validate-state.js';
 import { TrialFiles } from './trial-files.js';
+import { describeFault, faultOf, type EnvironmentFault } from './fault.js';
 
 const SNAPSHOT_EVERY_MS = 2000;
 
@@ -14,17 +15,37 @@ const SNAPSHOT_EVERY_MS = 2000;
  * The session on disk: every change is appended to events.jsonl first (cheap, proportional to the change),
  * then folded into the in-memory state; session.json is a full snapshot written now and then and at every
  * lifecycle step. Loading reads the snapshot and replays the journal past it (LESSONS: cost of saving).
+ *
+ * A write the disk refuses (full, read-only, failing) never throws into the run: the journal is cut back to
+ * its last whole line, the events from then on wait in memory (and are written when the disk takes them
+ * again, at the latest when the session closes), and the fault is reported to whoever listens, so the
+ * session can pause (DESIGN §5.8). What is on disk stays a consistent, resumable prefix of the run.
  */
 export class SessionStore {
   private journalFd: number;
+  /** Length of the journal's whole lines on disk. */
+  private journalBytes: number;
+  /** Lines not yet on disk because the disk refused a write, in order. */
+  private pending: Buffer[] = [];
+  /** The seq of the last line in `pending`. */
+  private pendingSeq = 0;
+  /** A cut-back failed: the journal's tail may be torn, so nothing more may be appended after it. */
+  private journalBroken = false;
   private lastSnapshot = 0;
+  /** The last event that is on disk and flushed (journal or snapshot). */
+  private durable = 0;
+  private firstFault: EnvironmentFault | null = null;
   private readonly listeners: ((ev: SessionEvent) => void)[] = [];
+  private readonly faultListeners: ((f: EnvironmentFault) => void)[] = [];
   /** The trials' folders and the pause signal. */
   readonly files: TrialFiles;
 
   private constructor(readonly dir: string, readonly state: SessionState) {
-    this.journalFd = openSync(sessionPaths(dir).events, 'a');
-    this.files = new TrialFiles(dir, state.scheduleWriteBack ?? null);
+    const events = sessionPaths(dir).events;
+    this.journalFd = openSync(events, 'a');
+    this.journalBytes = fstatSync(this.journalFd).size;
+    this.durable = state.seq;
+    this.files = new TrialFiles(dir, state.scheduleWriteBack ?? null, (f) => this.reportFault(f));
   }
 
   /** Writes the first snapshot of a new session into `dir`, which the caller made and locked. */
@@ -32,6 +53,11 @@ export class SessionStore {
     mkdirSync(sessionPaths(dir).trials);
     const store = new SessionStore(dir, state);
     store.snapshot();
+    if (store.firstFault) {
+      const f = store.firstFault;
+      store.close();
+      throw Object.assign(new Error(describeFault(f)), { fault: f });
+    }
     return store;
   }
 
@@ -45,32 +71,92 @@ export class SessionStore {
     this.listeners.push(listener);
   }
 
+  /** Called once, at the first write the disk refused. */
+  onFault(listener: (f: EnvironmentFault) => void): void {
+    this.faultListeners.push(listener);
+    if (this.firstFault) listener(this.firstFault);
+  }
+
+  /** The first write the disk refused in this run, or null. */
+  get fault(): EnvironmentFault | null {
+    return this.firstFault;
+  }
+
+  /** Whether event `seq` is on disk and flushed, so a crash or power loss now would keep it. */
+  isDurable(seq: number): boolean {
+    return seq <= this.durable;
+  }
+
+  private reportFault(f: EnvironmentFault): void {
+    if (this.firstFault) return;
+    this.firstFault = f;
+    for (const l of this.faultListeners) l(f);
+  }
+
   append(body: EventBody): SessionEvent {
     const ev = { seq: this.state.seq + 1, t: Date.now(), ...body } as SessionEvent;
-    const line = Buffer.from(JSON.stringify(ev) + '\n');
-    let off = 0;
-    while (off < line.length) off += writeSync(this.journalFd, line, off);
+    this.pending.push(Buffer.from(JSON.stringify(ev) + '\n'));
+    this.pendingSeq = ev.seq;
     // A trial drops its older checkpoints once it has saved a newer one, which it does only after tune has
     // answered its next report, that is after this event was handled: flushed now, the journal on disk never
     // names a checkpoint that is gone, even across a power loss (DESIGN §5.2).
-    if (ev.type === 'checkpoint') fsyncSync(this.journalFd);
+    this.writePending(ev.type === 'checkpoint');
     applyEvent(this.state, ev);
     for (const l of this.listeners) l(ev);
     if (ev.t - this.lastSnapshot >= SNAPSHOT_EVERY_MS) this.snapshot();
     return ev;
   }
 
+  /** Writes the lines waiting in memory; on a refusal cuts the journal back to its last whole line. */
+  private writePending(flush: boolean): void {
+    if (this.journalBroken || this.pending.length === 0) return;
+    const line = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    const lastSeq = this.pendingSeq;
+    try {
+      let off = 0;
+      while (off < line.length) off += writeSync(this.journalFd, line, off);
+      if (flush) fsyncSync(this.journalFd);
+    } catch (err) {
+      try {
+        ftruncateSync(this.journalFd, this.journalBytes);
+      } catch {
+        this.journalBroken = true; // the torn tail is dropped when the session is next opened
+      }
+      this.reportFault(faultOf(err, sessionPaths(this.dir).events));
+      return;
+    }
+    this.journalBytes += line.length;
+    this.pending = [];
+    if (flush) this.durable = lastSeq;
+  }
+
   snapshot(): void {
-    fsyncSync(this.journalFd);
     const p = sessionPaths(this.dir);
-    writeFileAtomic(p.state, JSON.stringify(this.state, null, 1) + '\n');
-    writeFileAtomic(p.summary, renderSummary(this.state));
+    try {
+      const onDisk = this.pendingSeq;
+      this.writePending(false);
+      if (this.pending.length === 0 && !this.journalBroken) {
+        fsyncSync(this.journalFd);
+        this.durable = Math.max(this.durable, onDisk);
+      }
+      writeFileAtomic(p.state, JSON.stringify(this.state, null, 1) + '\n');
+      // session.json is whole in itself: what it holds survives, whatever the journal could not take.
+      this.durable = this.state.seq;
+      writeFileAtomic(p.summary, renderSummary(this.state));
+    } catch (err) {
+      this.reportFault(faultOf(err, null));
+    }
     this.lastSnapshot = Date.now();
   }
 
+  /** Writes what is still waiting and the last snapshot; never throws: a refusal is the store's fault. */
   close(): void {
     this.snapshot();
-    closeSync(this.journalFd);
+    try {
+      closeSync(this.journalFd);
+    } catch (err) {
+      this.reportFault(faultOf(err, sessionPaths(this.dir).events));
+    }
   }
 }
 

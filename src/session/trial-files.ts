@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile } from '../schedule/trial-schedule.js';
@@ -8,6 +8,7 @@ import { fsyncDir, writeFileAtomic } from '../util/atomic-write.js';
 import type { Config } from '../search/space.js';
 import { sessionPaths, trialPaths } from './layout.js';
 import type { CheckpointRecord, TrialRecord } from './state.js';
+import { faultOf, type EnvironmentFault } from './fault.js';
 
 /**
  * The files of a session beside its state and journal: each trial's folder (config, metrics, schedule copy,
@@ -16,23 +17,43 @@ import type { CheckpointRecord, TrialRecord } from './state.js';
 export class TrialFiles {
   private readonly metricsIteration = new Map<string, number>();
 
-  constructor(readonly sessionDir: string, private readonly scheduleWriteBack: string | null) {}
+  /**
+   * `onFault` hears of every write the disk refused: those are the environment's faults, never a trial's,
+   * so they do not throw into the run (DESIGN §5.8).
+   */
+  constructor(readonly sessionDir: string, private readonly scheduleWriteBack: string | null, private readonly onFault: (f: EnvironmentFault) => void = () => {}) {}
+
+  /** Runs one of tune's own writes; a refusal is reported as a fault. Returns whether it was done. */
+  private guard(path: string, write: () => void): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      this.onFault(faultOf(err, path));
+      return false;
+    }
+  }
 
   paths(id: string) {
     return trialPaths(this.sessionDir, id);
   }
 
-  /** The trial's folder and its config.json (written once: a restarted trial reads the same file). */
-  prepare(t: TrialRecord, params: Config): void {
+  /**
+   * The trial's folder and its config.json (written once: a restarted trial reads the same file). False
+   * when the disk refused them: the trial cannot start, and the fault has been reported.
+   */
+  prepare(t: TrialRecord, params: Config): boolean {
     const tp = this.paths(t.id);
-    if (!existsSync(tp.checkpoints)) {
-      mkdirSync(tp.checkpoints, { recursive: true });
-      // New folders survive a power loss only once their parents are flushed.
-      for (const d of [tp.dir, dirname(tp.dir)]) fsyncDir(d);
-    }
-    mkdirSync(this.tmpDir, { recursive: true });
-    if (!existsSync(tp.config)) writeFileAtomic(tp.config, JSON.stringify({ ...params, ...t.config }, null, 2) + '\n');
-    this.metricsIteration.set(t.id, lastMetricsIteration(tp.metrics));
+    return this.guard(tp.dir, () => {
+      if (!existsSync(tp.checkpoints)) {
+        mkdirSync(tp.checkpoints, { recursive: true });
+        // New folders survive a power loss only once their parents are flushed.
+        for (const d of [tp.dir, dirname(tp.dir)]) fsyncDir(d);
+      }
+      mkdirSync(this.tmpDir, { recursive: true });
+      if (!existsSync(tp.config)) writeFileAtomic(tp.config, JSON.stringify({ ...params, ...t.config }, null, 2) + '\n');
+      this.metricsIteration.set(t.id, lastMetricsIteration(tp.metrics));
+    });
   }
 
   /** Where a trial restarts from, as an absolute path, or '' to start fresh. */
@@ -43,16 +64,21 @@ export class TrialFiles {
   /** One line per validation boundary: a trial restarted from an older checkpoint replaces what it repeats. */
   appendMetrics(id: string, iteration: number, metrics: Metrics): void {
     const file = this.paths(id).metrics;
-    if (iteration <= (this.metricsIteration.get(id) ?? 0)) truncateMetrics(file, iteration);
-    appendFileSync(file, JSON.stringify({ iteration, ...metrics }) + '\n');
-    this.metricsIteration.set(id, iteration);
+    this.guard(file, () => {
+      if (iteration <= (this.metricsIteration.get(id) ?? 0)) truncateMetrics(file, iteration);
+      appendFileSync(file, JSON.stringify({ iteration, ...metrics }) + '\n');
+      this.metricsIteration.set(id, iteration);
+    });
   }
 
   /** The trial's own schedule file, rewritten atomically so people can watch it (and `tune train`'s original). */
   writeSchedule(t: TrialRecord): void {
-    if (!t.schedule) return;
-    saveSchedule(trialScheduleFile(this.paths(t.id).dir, t.schedule), t.schedule, t.schedule.state.completed);
-    if (this.scheduleWriteBack) writeCompletedFlags(this.scheduleWriteBack, t.schedule.state.completed);
+    const schedule = t.schedule;
+    if (!schedule) return;
+    const file = trialScheduleFile(this.paths(t.id).dir, schedule);
+    this.guard(file, () => saveSchedule(file, schedule, schedule.state.completed));
+    const back = this.scheduleWriteBack;
+    if (back) this.guard(back, () => writeCompletedFlags(back, schedule.state.completed));
   }
 
   /**
@@ -70,12 +96,72 @@ export class TrialFiles {
     return { iteration, path: relative(dir, abs), sha256, bytes };
   }
 
-  stderrTail(id: string): string {
+  /**
+   * The last line of a trial's stderr that says something: not a stack frame, nor the "Node.js v20…" that
+   * Node prints after an uncaught error.
+   */
+  stderrTail(id: string, since = 0): string {
+    const lines = this.stderrEnd(id, since).split('\n').map((l) => l.trim());
+    // An error's own line when there is one (Node's "Error: …", Python's "OSError: …"), else the last line
+    // that is not a stack frame, a field of a printed error object ({ … }), or Node's "Node.js v20…".
+    let said: string | null = null;
+    let inObject = false;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const l = lines[i];
+      if (/^[\w.]*(Error|Exception)(\s*\[\w+\])?: /.test(l)) return l.slice(0, 300);
+      if (l === '}') inObject = true;
+      else if (inObject && l.endsWith('{')) inObject = false;
+      else if (said === null && !inObject && l !== '' && !/^at |^Node\.js v\d|^\^+$/.test(l)) said = l;
+    }
+    return (said ?? '').slice(0, 300);
+  }
+
+  /**
+   * The last few KB of a trial's stderr past byte `since` (where this run of it began: the log is appended
+   * across restarts), read from the end of the file: where a crash explains itself.
+   */
+  stderrEnd(id: string, since = 0, bytes = 4096): string {
+    let fd: number | undefined;
     try {
-      const text = readFileSync(this.paths(id).stderr, 'utf8').trimEnd();
-      return text.slice(text.lastIndexOf('\n') + 1).slice(0, 300);
+      fd = openSync(this.paths(id).stderr, 'r');
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.max(0, Math.min(bytes, size - since)));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return buf.toString('utf8');
     } catch {
       return '';
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** How long a trial's stderr log is now: a new run of it writes from here. */
+  stderrSize(id: string): number {
+    try {
+      return statSync(this.paths(id).stderr).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Whether the session's disk refuses a small write right now (full, read-only): asked when a trial dies,
+   * so a trial killed by the disk is not blamed for it. The reason, or null when the disk takes writes.
+   */
+  diskProblem(): string | null {
+    try {
+      const fs = statfsSync(this.sessionDir);
+      const free = fs.bavail * fs.bsize;
+      if (free < 1024 * 1024) return `only ${Math.floor(free / 1024)} KiB free on the session's disk`;
+    } catch { /* no statfs here: the probe below decides */ }
+    const probe = join(this.sessionDir, `.probe.${process.pid}`);
+    try {
+      writeFileSync(probe, Buffer.alloc(64 * 1024));
+      return null;
+    } catch (err) {
+      return faultOf(err, null).reason;
+    } finally {
+      try { unlinkSync(probe); } catch { /* never made */ }
     }
   }
 
@@ -94,7 +180,7 @@ export class TrialFiles {
 
   /** The file every trial checks at its validation boundaries (DESIGN §4). */
   raisePauseSignal(reason: string): void {
-    writeFileAtomic(this.pauseSignal, `${JSON.stringify({ reason, requested: new Date().toISOString(), pid: process.pid })}\n`);
+    this.guard(this.pauseSignal, () => writeFileAtomic(this.pauseSignal, `${JSON.stringify({ reason, requested: new Date().toISOString(), pid: process.pid })}\n`));
   }
 
   clearPauseSignal(): void {

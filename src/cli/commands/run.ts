@@ -1,11 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createScheduler, createSearcher } from '../../search/index.js';
 import { strategyLabel } from '../../spec/strategy.js';
 import { remember } from '../../session/trust.js';
 import { loadSpecSchedules } from '../../schedule/trial-schedule.js';
 import { loadDefaultSpec, loadSpecFile, type LoadedSpec } from '../../spec/load-spec.js';
-import { newSessionName, sessionPaths } from '../../session/layout.js';
+import { makeSessionDir, newSessionName, sessionPaths } from '../../session/layout.js';
 import { acquireLock } from '../../session/lock.js';
 import { SESSION_SCHEMA, type SessionState } from '../../session/state.js';
 import { SessionStore } from '../../session/store.js';
@@ -52,8 +51,7 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
     seq: 0,
   };
   opts.beforeCreate?.();
-  mkdirSync(join(root, spec.name), { recursive: true });
-  mkdirSync(dir);
+  makeSessionDir(dir);
   const lock = acquireLock(sessionPaths(dir).lock, dir);
   remember(dir, { spec, baseDir: source.baseDir, writeBack: opts.scheduleWriteBack ?? null }, ctx.env);
   const store = SessionStore.create(dir, state);
