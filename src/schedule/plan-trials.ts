@@ -74,11 +74,11 @@ export function planTrial(target: PlanTarget | null, set: Readonly<Record<string
   const evalInterval = target.evalInterval;
   switch (trial.builtin) {
     case 'mnist-mlp':
-      return onnxTrial(trial.builtin, 'mlp', params, set, evalInterval) as PlanTrial<unknown>;
+      return onnxTrial(trial.builtin, 'mlp', params, set, evalInterval);
     case 'names-gpt':
-      return onnxTrial(trial.builtin, 'gpt', params, set, evalInterval) as PlanTrial<unknown>;
+      return onnxTrial(trial.builtin, 'gpt', params, set, evalInterval);
     case 'spirals-mlp':
-      return spiralsTrial(params, set, evalInterval) as PlanTrial<unknown>;
+      return spiralsTrial(params, set, evalInterval);
   }
 }
 

@@ -112,7 +112,7 @@ test('schedule plan --trial spirals-mlp prints the operations in order and what 
   files(dir, { 'p.yaml': '- {name: change_lr, value: 0.5, trigger_loss: 0.3}\n- {name: widen_mlp, value: 16, max_wait_iters: 500}\n- {name: change_batch_size, value: 1.5, max_wait_iters: 100}\n' });
   const r = await runTune(['schedule', 'plan', 'p.yaml', '--trial', 'spirals-mlp', '--set', 'lr=0.2', '--set', 'batch_size=20'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.split('\n')[0], 'plan for spirals-mlp (built-in defaults): tanh MLP 2-32-3 (195 params); lr=0.2 batch_size=20 grad_accum=1 weight_decay=0 warmup_iters=0 eval_interval=10');
+  assert.equal(r.stdout.split('\n')[0], 'plan for spirals-mlp (chosen with --trial): tanh MLP 2-32-3 (195 params); lr=0.2 batch_size=20 grad_accum=1 weight_decay=0 warmup_iters=0 eval_interval=10');
   assert.match(r.stdout, /0\s+change_lr\s+0\.5\s+loss < 0\.3\s+lr 0\.2 → 0\.1/);
   assert.match(r.stdout, /1\s+widen_mlp\s+16\s+500 it after the previous\s+model 2-32-3 → 2-48-3; params 195 → 291/);
   assert.match(r.stdout, /2\s+change_batch_size\s+1\.5\s+100 it after the previous\s+batch_size 20 → 30/);
@@ -129,14 +129,14 @@ test('schedule plan: the built-in named like the file, --trial, --set depth=2, a
   const inferred = await runTune(['schedule', 'plan', 'mnist-mlp.yaml'], dir);
   assert.equal(inferred.code, 0, inferred.stderr);
   const lines = inferred.stdout.split('\n');
-  assert.equal(lines[0], 'plan for mnist-mlp (named by the schedule file, with its defaults; --trial or --spec to choose another): residual MLP 784-256-10, depth 1, inner width 256 (335,114 params); lr=0.001 batch_size=64 grad_accum=1 weight_decay=0.01 warmup_iters=0 eval_interval=10');
+  assert.equal(lines[0], 'plan for mnist-mlp (named by the schedule file; --trial or --spec to choose another): residual MLP 784-256-10, depth 1, inner width 256 (335,114 params); lr=0.001 batch_size=64 grad_accum=1 weight_decay=0.01 warmup_iters=0 eval_interval=10');
   assert.match(inferred.stdout, /0\s+widen_mlp\s+128\s+loss < 0\.2 or 500 it after the previous\s+inner width 256 → 384; params 335,114 → 400,778/);
   assert.match(inferred.stdout, /^at the end: residual MLP 784-256-10, depth 1, inner width 384 \(400,778 params\); lr=2\.50e-4 /m);
 
   const deeper = await runTune(['schedule', 'plan', 'mnist-mlp.yaml', '--trial', 'mnist-mlp', '--set', 'depth=2'], dir);
   assert.equal(deeper.code, 0, deeper.stderr);
   // 784·256 + 256 + 2·(2·256·256 + 256 + 256) + 256·10 + 10 = 466,698; with inner width 384, 2·(2·256·384 + 384 + 256): 598,026.
-  assert.match(deeper.stdout, /^plan for mnist-mlp \(built-in defaults\): residual MLP 784-256-10, depth 2, inner width 256 \(466,698 params\)/);
+  assert.match(deeper.stdout, /^plan for mnist-mlp \(chosen with --trial\): residual MLP 784-256-10, depth 2, inner width 256 \(466,698 params\)/);
   assert.match(deeper.stdout, /^at the end: residual MLP 784-256-10, depth 2, inner width 384 \(598,026 params\)/m);
 
   const gpt = await runTune(['schedule', 'plan', 'grow.yaml', '--trial', 'names-gpt'], dir);

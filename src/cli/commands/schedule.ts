@@ -91,10 +91,10 @@ function choosePlanTarget(opts: { file: string; spec: string | null; trial: stri
     const origin = 'command' in spec.trial ? `the trial of ${opts.spec}; model operations are not planned` : `the trial of ${opts.spec}`;
     return { target, origin, fromScratch: spec.trial.init_from === 'scratch', varied: Object.keys(spec.search_space) };
   }
-  if (opts.trial !== null) return { target: builtinTarget(opts.trial, '--trial'), origin: 'built-in defaults', fromScratch: false, varied: [] };
+  if (opts.trial !== null) return { target: builtinTarget(opts.trial, '--trial'), origin: 'chosen with --trial', fromScratch: false, varied: [] };
   const base = basename(opts.file, extname(opts.file));
   if ((BUILTINS as readonly string[]).includes(base)) {
-    return { target: builtinTarget(base, opts.file), origin: "named by the schedule file, with its defaults; --trial or --spec to choose another", fromScratch: false, varied: [] };
+    return { target: builtinTarget(base, opts.file), origin: 'named by the schedule file; --trial or --spec to choose another', fromScratch: false, varied: [] };
   }
   return { target: null, origin: 'model operations need --trial BUILTIN or --spec SPEC', fromScratch: false, varied: [] };
 }
