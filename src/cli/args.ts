@@ -9,7 +9,7 @@ export type Command =
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
   | { kind: 'schedule-validate'; files: string[] }
   | { kind: 'schedule-migrate'; files: string[]; dir: string | null; noBackup: boolean }
-  | { kind: 'schedule-plan'; file: string; set: Record<string, string> };
+  | { kind: 'schedule-plan'; file: string; spec: string | null; trial: string | null; set: Record<string, string> };
 
 export const USAGE = `Usage:
   tune [run] [SPEC] [--sessions-root DIR]   start a search (no SPEC: the built-in default search)
@@ -24,8 +24,9 @@ export const USAGE = `Usage:
   tune schedule validate FILE...            check schedule files
   tune schedule migrate FILE... | --dir DIR [--no-backup]
                                             add explicit completed: false, keeping format, order, comments
-  tune schedule plan FILE [--set KEY=VALUE]...
-                                            the operations in order and the hyperparameters they lead to
+  tune schedule plan FILE [--spec SPEC | --trial BUILTIN] [--set KEY=VALUE]...
+                                            the operations in order and the model and hyperparameters
+                                            they lead to (no SPEC or BUILTIN: the built-in named like FILE)
   tune --help | --version
 
 While it runs: p pauses at the next validation boundary, q quits at once,
@@ -65,7 +66,7 @@ function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<st
   return { positional, flags };
 }
 
-const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir']);
+const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial']);
 const ALL_BARE = new Set(['--json', '--no-backup', '--trust']);
 
 function only(p: Parsed, allowed: string[], context: string): void {
@@ -137,9 +138,12 @@ export function parseArgs(argv: string[]): Command {
       return { kind: 'schedule-migrate', files, dir, noBackup: p.flags.has('--no-backup') };
     }
     if (verb === 'plan') {
-      only(p, ['--set'], 'schedule plan');
+      only(p, ['--set', '--spec', '--trial'], 'schedule plan');
       if (files.length !== 1) throw new BadInputError('tune schedule plan needs exactly one schedule file');
-      return { kind: 'schedule-plan', file: files[0], set: sets(p) };
+      const spec = one(p, '--spec');
+      const trial = one(p, '--trial');
+      if (spec !== null && trial !== null) throw new BadInputError('tune schedule plan takes --spec SPEC or --trial BUILTIN, not both: the spec names its own trial');
+      return { kind: 'schedule-plan', file: files[0], spec, trial, set: sets(p) };
     }
     throw new BadInputError(`tune schedule${verb ? ` ${verb}` : ''}: unknown; use validate, migrate or plan`);
   }

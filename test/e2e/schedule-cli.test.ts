@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resumeLine, runTune, sleep, startTune, tmpDir, treeHashes } from '../helpers/tune.js';
+import { resumeLine, ROOT, runTune, sleep, startTune, tmpDir, treeHashes } from '../helpers/tune.js';
 
 const YAML_WITHOUT = `# my schedule: comments survive a migrate
 - name: change_lr   # halve it
@@ -107,15 +107,87 @@ test('schedule migrate with one broken file migrates nothing', async () => {
   assert.deepStrictEqual(treeHashes(dir), before);
 });
 
-test('schedule plan prints the operations in order and what they lead to', async () => {
+test('schedule plan --trial spirals-mlp prints the operations in order and what they lead to', async () => {
   const dir = tmpDir();
   files(dir, { 'p.yaml': '- {name: change_lr, value: 0.5, trigger_loss: 0.3}\n- {name: widen_mlp, value: 16, max_wait_iters: 500}\n- {name: change_batch_size, value: 1.5, max_wait_iters: 100}\n' });
-  const r = await runTune(['schedule', 'plan', 'p.yaml', '--set', 'lr=0.2', '--set', 'batch_size=20'], dir);
+  const r = await runTune(['schedule', 'plan', 'p.yaml', '--trial', 'spirals-mlp', '--set', 'lr=0.2', '--set', 'batch_size=20'], dir);
   assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split('\n')[0], 'plan for spirals-mlp (chosen with --trial): tanh MLP 2-32-3 (195 params); lr=0.2 batch_size=20 grad_accum=1 weight_decay=0 warmup_iters=0 eval_interval=10');
   assert.match(r.stdout, /0\s+change_lr\s+0\.5\s+loss < 0\.3\s+lr 0\.2 → 0\.1/);
-  assert.match(r.stdout, /1\s+widen_mlp\s+16\s+500 it after the previous\s+model 2-32-3 → 2-48-3/);
+  assert.match(r.stdout, /1\s+widen_mlp\s+16\s+500 it after the previous\s+model 2-32-3 → 2-48-3; params 195 → 291/);
   assert.match(r.stdout, /2\s+change_batch_size\s+1\.5\s+100 it after the previous\s+batch_size 20 → 30/);
-  assert.match(r.stdout, /at the end: lr=0\.1 batch_size=30 .* hidden=48 layers=1/);
+  assert.match(r.stdout, /^at the end: tanh MLP 2-48-3 \(291 params\); lr=0\.1 batch_size=30 /m);
+});
+
+test('schedule plan: the built-in named like the file, --trial, --set depth=2, and a spec with its fixed params', async () => {
+  const dir = tmpDir();
+  copyFileSync(join(ROOT, 'schedules', 'mnist-mlp.yaml'), join(dir, 'mnist-mlp.yaml'));
+  copyFileSync(join(ROOT, 'schedules', 'names-gpt.yaml'), join(dir, 'grow.yaml'));
+  files(dir, { 'spec.yaml': 'name: small\ntrial: {builtin: names-gpt, params: {embd: 32, heads: 2, lr: 0.01}, schedule: grow.yaml}\nsearch_space: {layers: {type: int, low: 1, high: 3}}\nmax_iters: 600\neval_interval: 50\n' });
+  const before = treeHashes(dir);
+
+  const inferred = await runTune(['schedule', 'plan', 'mnist-mlp.yaml'], dir);
+  assert.equal(inferred.code, 0, inferred.stderr);
+  const lines = inferred.stdout.split('\n');
+  assert.equal(lines[0], 'plan for mnist-mlp (named by the schedule file; --trial or --spec to choose another): residual MLP 784-256-10, depth 1, inner width 256 (335,114 params); lr=0.001 batch_size=64 grad_accum=1 weight_decay=0.01 warmup_iters=0 eval_interval=10');
+  assert.match(inferred.stdout, /0\s+widen_mlp\s+128\s+loss < 0\.2 or 500 it after the previous\s+inner width 256 → 384; params 335,114 → 400,778/);
+  assert.match(inferred.stdout, /^at the end: residual MLP 784-256-10, depth 1, inner width 384 \(400,778 params\); lr=2\.50e-4 /m);
+
+  const deeper = await runTune(['schedule', 'plan', 'mnist-mlp.yaml', '--trial', 'mnist-mlp', '--set', 'depth=2'], dir);
+  assert.equal(deeper.code, 0, deeper.stderr);
+  // 784·256 + 256 + 2·(2·256·256 + 256 + 256) + 256·10 + 10 = 466,698; with inner width 384, 2·(2·256·384 + 384 + 256): 598,026.
+  assert.match(deeper.stdout, /^plan for mnist-mlp \(chosen with --trial\): residual MLP 784-256-10, depth 2, inner width 256 \(466,698 params\)/);
+  assert.match(deeper.stdout, /^at the end: residual MLP 784-256-10, depth 2, inner width 384 \(598,026 params\)/m);
+
+  const gpt = await runTune(['schedule', 'plan', 'grow.yaml', '--trial', 'names-gpt'], dir);
+  assert.equal(gpt.code, 0, gpt.stderr);
+  assert.match(gpt.stdout, /^at the end: GPT embd 64, heads 4, layers 3, block 16, MLP width 320, vocab 28 \(179,484 params\); lr=0\.0015 /m);
+
+  const fromSpec = await runTune(['schedule', 'plan', 'grow.yaml', '--spec', 'spec.yaml'], dir);
+  assert.equal(fromSpec.code, 0, fromSpec.stderr);
+  assert.match(fromSpec.stdout, /^plan for names-gpt \(the trial of spec\.yaml\): GPT embd 32, heads 2, layers 2, block 16, MLP width 128, vocab 28 \([\d,]+ params\); lr=0\.01 .* eval_interval=50$/m);
+  assert.match(fromSpec.stdout, /^the search space varies layers from trial to trial/m);
+  assert.match(fromSpec.stdout, /0\s+stack_layers\s+1\s+.*layers 2 → 3/);
+  assert.match(fromSpec.stdout, /^at the end: GPT embd 32, heads 2, layers 3, block 16, MLP width 192, vocab 28 .*; lr=0\.005 /m);
+  assert.deepStrictEqual(treeHashes(dir), before, 'a plan writes nothing');
+});
+
+test('schedule plan without a built-in to follow plans the hyperparameters and says what model operations need', async () => {
+  const dir = tmpDir();
+  copyFileSync(join(ROOT, 'schedules', 'mlp-grow.json'), join(dir, 'mlp-grow.json'));
+  files(dir, { 'cmd.yaml': 'name: c\ntrial: {command: [python3, t.py], params: {lr: 0.3}}\nsearch_space: {}\n' });
+  const r = await runTune(['schedule', 'plan', 'mlp-grow.json', '--set', 'lr=0.2'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split('\n')[0], 'plan for an unknown model (model operations need --trial BUILTIN or --spec SPEC): lr=0.2');
+  assert.match(r.stdout, /0\s+widen_mlp\s+16\s+.*model unknown: not planned/);
+  assert.match(r.stdout, /1\s+change_lr\s+0\.5\s+.*lr 0\.2 → 0\.1/);
+  const command = await runTune(['schedule', 'plan', 'mlp-grow.json', '--spec', 'cmd.yaml'], dir);
+  assert.equal(command.code, 0, command.stderr);
+  assert.match(command.stdout, /^plan for a command trial, whose model is unknown \(the trial of cmd\.yaml; model operations are not planned\): lr=0\.3$/m);
+  assert.match(command.stdout, /1\s+change_lr\s+0\.5\s+.*lr 0\.3 → 0\.15/);
+});
+
+test('schedule plan refuses bad input with one line and exit 2', async () => {
+  const dir = tmpDir();
+  copyFileSync(join(ROOT, 'schedules', 'mnist-mlp.yaml'), join(dir, 'mnist-mlp.yaml'));
+  files(dir, { 'spec.yaml': 'name: s\ntrial: {builtin: mnist-mlp}\nsearch_space: {}\n' });
+  const before = treeHashes(dir);
+  const cases: [string[], string][] = [
+    [['--set', 'dpeth=2'], 'tune: --set dpeth: mnist-mlp has no dpeth; did you mean "depth"?'],
+    [['--set', 'depth=two'], 'tune: --set depth=two: depth must be a number, e.g. --set depth=1'],
+    [['--set', 'hidden=0'], "tune: cannot plan mnist-mlp: mlp hidden is 0, but must be a whole number >= 1; fix it with --set KEY=VALUE or in the spec's trial.params"],
+    [['--trial', 'mnist'], 'tune: --trial mnist: no such built-in trial; use mnist-mlp, names-gpt, spirals-mlp (did you mean "mnist-mlp"?)'],
+    [['--trial', 'mnist-mlp', '--spec', 'spec.yaml'], 'tune: tune schedule plan takes --spec SPEC or --trial BUILTIN, not both: the spec names its own trial'],
+    [['--spec', 'missing.yaml'], `tune: ${join(dir, 'missing.yaml')}: experiment spec not found; check the path`],
+    [['--trial'], 'tune: --trial needs a value; see tune --help'],
+  ];
+  for (const [args, line] of cases) {
+    const r = await runTune(['schedule', 'plan', 'mnist-mlp.yaml', ...args], dir);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
+    assert.equal(r.stderr, `${line}\n`, args.join(' '));
+    assert.equal(r.stdout, '');
+  }
+  assert.deepStrictEqual(treeHashes(dir), before);
 });
 
 test('tune train follows a schedule, writes completed flags back to the file (keeping .bak), and survives a pause', async () => {
