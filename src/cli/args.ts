@@ -4,7 +4,7 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
-  | { kind: 'resume'; dir: string; numTrials: number | null; trust: boolean }
+  | { kind: 'resume'; dir: string; numTrials: number | null; trust: boolean; retryFailed: boolean }
   | { kind: 'results'; dir: string; json: boolean }
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
   | { kind: 'schedule-validate'; files: string[] }
@@ -13,10 +13,12 @@ export type Command =
 
 export const USAGE = `Usage:
   tune [run] [SPEC] [--sessions-root DIR]   start a search (no SPEC: the built-in default search)
-  tune --resume-session DIR [--num-trials N] [--trust]
+  tune --resume-session DIR [--num-trials N] [--trust] [--retry-failed]
                                             continue a paused or interrupted session exactly (with
                                             --num-trials: a larger budget, also for a completed one;
-                                            --trust: run the command of a session made elsewhere)
+                                            --trust: run the command of a session made elsewhere;
+                                            --retry-failed: failed trials get another chance from
+                                            their last checkpoint)
   tune results DIR [--json]                 the trial table and the best trial of a session
   tune train [SPEC] [--schedule FILE] [--init-from scratch|resume] [--set KEY=VALUE]... [--no-backup]
                                             one training run (no search) that follows FILE and writes
@@ -67,7 +69,7 @@ function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<st
 }
 
 const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial']);
-const ALL_BARE = new Set(['--json', '--no-backup', '--trust']);
+const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed']);
 
 function only(p: Parsed, allowed: string[], context: string): void {
   for (const k of p.flags.keys()) {
@@ -105,12 +107,12 @@ export function parseArgs(argv: string[]): Command {
 
   const resume = one(p, '--resume-session');
   if (resume !== null) {
-    only(p, ['--resume-session', '--num-trials', '--trust'], 'resume');
+    only(p, ['--resume-session', '--num-trials', '--trust', '--retry-failed'], 'resume');
     if (p.positional.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${p.positional.join(' ')}; the session holds its own spec`);
     if (resume === '') throw new BadInputError('--resume-session needs the session directory printed when the session paused');
     const n = one(p, '--num-trials');
     if (n !== null && !/^\d+$/.test(n)) throw new BadInputError(`--num-trials is ${JSON.stringify(n)}, but must be a whole number`);
-    return { kind: 'resume', dir: resume, numTrials: n === null ? null : Number(n), trust: p.flags.has('--trust') };
+    return { kind: 'resume', dir: resume, numTrials: n === null ? null : Number(n), trust: p.flags.has('--trust'), retryFailed: p.flags.has('--retry-failed') };
   }
   if (first === 'results') {
     only(p, ['--json'], 'results');

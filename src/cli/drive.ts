@@ -19,7 +19,7 @@ import { resultsTable } from './results-view.js';
  * last line of a pause is the command that resumes it (DESIGN §7). The view is the Ink UI on a terminal,
  * the plain reporter otherwise; both only read the session's state and send commands.
  */
-export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext): Promise<number> {
+export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext, opts: { retryFailed?: boolean } = {}): Promise<number> {
   const state = store.state;
   const searcher = createSearcher(state.spec);
   const scheduler = createScheduler(state.spec);
@@ -32,6 +32,10 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     throw err;
   }
   const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, specLabel: state.specFile ?? 'the built-in default spec' });
+  if (opts.retryFailed) {
+    const retried = orchestrator.retryFailed();
+    ctx.out(retried.length ? `note: retrying failed trial${retried.length === 1 ? '' : 's'} ${retried.join(', ')} from ${retried.length === 1 ? 'its' : 'their'} last checkpoint` : 'note: --retry-failed: no trial has failed');
+  }
   // Ink draws no live frame when it believes it runs in CI (CI or CONTINUOUS_INTEGRATION set, as its
   // is-in-ci decides): there the plain reporter shows progress instead of a screen that stays empty.
   const inCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in ctx.env && ctx.env[k] !== '0' && ctx.env[k] !== 'false');

@@ -121,6 +121,22 @@ export class Orchestrator {
     return done;
   }
 
+  /**
+   * resume --retry-failed: every failed trial gets another chance from its last checkpoint; the strategies
+   * count it as running again. Call before run(). Returns the trials retried.
+   */
+  retryFailed(): string[] {
+    const retried: string[] = [];
+    for (const t of this.state.trials) {
+      if (t.status !== 'failed') continue;
+      this.o.scheduler.onRetry?.(t.index);
+      this.o.searcher.onRetry?.(t.index);
+      this.decide({ type: 'trial_retried', id: t.id }, t.index);
+      retried.push(t.id);
+    }
+    return retried;
+  }
+
   /** Asks every trial to stop at its next validation boundary; the run then ends 'paused'. */
   requestPause(reason: string): void {
     if (this.pausing || this.finished) return;

@@ -78,6 +78,11 @@ export class AshaScheduler implements Scheduler {
     this.trial(trialIndex).status = status;
   }
 
+  onRetry(trialIndex: number): void {
+    const t = this.trial(trialIndex);
+    if (t.status === 'failed') t.status = 'running';
+  }
+
   describe(trialIndex: number): string | null {
     const t = this.trials[trialIndex];
     return t === undefined ? null : describeRung(t, this.rungs);

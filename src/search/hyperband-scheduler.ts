@@ -100,6 +100,11 @@ export class HyperbandScheduler implements Scheduler {
     this.trial(trialIndex).status = status;
   }
 
+  onRetry(trialIndex: number): void {
+    const t = this.trial(trialIndex);
+    if (t.status === 'failed') t.status = 'running';
+  }
+
   describe(trialIndex: number): string | null {
     const t = this.trials[trialIndex];
     if (t === undefined) return null;

@@ -38,6 +38,8 @@ export interface Searcher {
   onWait?(trialIndex: number, outcome: TrialOutcome): void;
   /** A trial ended for good. */
   onComplete?(trialIndex: number, outcome: TrialOutcome): void;
+  /** A failed trial runs again (resume --retry-failed): it counts as running until it ends again. */
+  onRetry?(trialIndex: number): void;
   getState(): Json;
   setState(state: Json): void;
 }
@@ -77,6 +79,8 @@ export interface Scheduler {
   promote?(trialIndex: number): void;
   /** A trial ended for good (completed, stopped by a decision or a choice, or failed). */
   onTrialEnd?(trialIndex: number, status: 'completed' | 'stopped' | 'failed'): void;
+  /** A failed trial runs again (resume --retry-failed), from where it failed. */
+  onRetry?(trialIndex: number): void;
   /** Where a trial stands, for the view: "rung 2 (300 it)", "bracket 1 · rung 0", or null. */
   describe?(trialIndex: number): string | null;
   getState(): Json;

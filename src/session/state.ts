@@ -99,6 +99,7 @@ export type EventBody =
   | ({ type: 'trial_completed'; id: string; iteration: number } & StrategyStates)
   | ({ type: 'trial_stopped'; id: string; iteration: number } & StrategyStates)
   | ({ type: 'trial_failed'; id: string; error: string; final: boolean } & StrategyStates)
+  | ({ type: 'trial_retried'; id: string } & StrategyStates)
   | { type: 'budget_changed'; num_trials: number }
   | { type: 'pause_requested'; reason: string }
   | { type: 'session_paused' }
@@ -216,6 +217,15 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       // A trial that crashed on its way to wait at a rung still waits there: only a promotion runs it again.
       t.status = ev.final ? 'failed' : t.verdict === 'pause' ? 'waiting' : 'pending';
       t.pid = null;
+      break;
+    }
+    case 'trial_retried': {
+      // Another chance from its last checkpoint, with a fresh count of failures in a row.
+      const t = trial(state, ev.id);
+      if (t.status !== 'failed') throw new Error(`trial ${ev.id} is retried, but it is ${t.status}, not failed`);
+      t.status = t.checkpoint ? 'paused' : 'pending';
+      t.streak = 0;
+      if (ev.place !== undefined) t.place = ev.place;
       break;
     }
     case 'budget_changed':

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile } from '../schedule/trial-schedule.js';
@@ -169,9 +169,26 @@ export class TrialFiles {
     return sessionPaths(this.sessionDir).tmp;
   }
 
-  /** Between runs no trial is alive: whatever they left in their TMPDIR goes. */
-  sweepTmp(): void {
+  /**
+   * Between runs no trial is alive: whatever they left in their TMPDIR goes, and so do the temporary files
+   * of atomic writes (tune's and the trials' own, named `.NAME.PID.HEX.tmp`) and disk probes that a crash
+   * left behind. The caller holds the lock. Returns how many files went.
+   */
+  sweepLeftovers(): number {
     rmSync(this.tmpDir, { recursive: true, force: true });
+    let removed = 0;
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile() && LEFTOVER.test(e.name)) {
+          rmSync(p, { force: true });
+          removed++;
+        }
+      }
+    };
+    walk(this.sessionDir);
+    return removed;
   }
 
   get pauseSignal(): string {
@@ -187,6 +204,9 @@ export class TrialFiles {
     try { unlinkSync(this.pauseSignal); } catch { /* not there */ }
   }
 }
+
+/** An atomic write's temporary file (src/util/atomic-write.ts) or a disk probe, left by a crash. */
+const LEFTOVER = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$|^\.probe\.\d+$/;
 
 function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
   return new Promise((resolve, reject) => {

@@ -231,3 +231,37 @@ test('resuming a completed session says so and exits 0', async () => {
   assert.equal(again.code, 0);
   assert.match(again.stdout, /is already completed; nothing to resume/);
 });
+
+test('resume --retry-failed gives a trial failed for good another chance from its last checkpoint', async () => {
+  const cwd = tmpDir();
+  const spec = {
+    name: 'retry',
+    trial: { command: [process.execPath, join(ROOT, 'test', 'fixtures', 'flaky-trial.mjs')] },
+    search_space: { crash_from: { type: 'grid', values: [-1, 40] } },
+    searcher: 'grid',
+    max_iters: 100,
+    eval_interval: 10,
+    concurrency: 1,
+    max_failures: 2,
+  };
+  const first = await runTune([writeSpec(cwd, spec)], cwd);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const dir = onlySession(cwd, 'retry');
+  const before = await resultsJson(dir, cwd);
+  assert.deepEqual(before.trials.map((t) => [t.status, t.iteration]), [['completed', 100], ['failed', 30]]);
+  // The user fixes the bug; a plain resume leaves a finished session alone, --retry-failed runs the trial on.
+  writeFileSync(join(cwd, 'fixed'), '');
+  const plain = await runTune(['--resume-session', dir], cwd);
+  assert.equal(plain.code, 0);
+  assert.match(plain.stdout, /already completed; nothing to resume/);
+  const retried = await runTune(['--resume-session', dir, '--retry-failed'], cwd);
+  assert.equal(retried.code, 0, retried.stdout + retried.stderr);
+  assert.match(retried.stdout, /note: retrying failed trial 0001 from its last checkpoint/);
+  const after = await resultsJson(dir, cwd);
+  assert.deepEqual(after.trials.map((t) => [t.status, t.iteration]), [['completed', 100], ['completed', 100]]);
+  // It went on from iteration 30 (its last checkpoint), to the same result as the trial that never crashed.
+  assert.deepEqual(after.trials[1].last, after.trials[0].last);
+  const trained = readFileSync(join(dir, 'trials', '0001', 'stdout.log'), 'utf8').trim().split('\n');
+  assert.deepStrictEqual(trained.slice(-7), [40, 50, 60, 70, 80, 90, 100].map((i) => `iteration ${i}`));
+  assert.equal(trained.filter((l) => l === 'iteration 30').length, 1, 'iteration 30 trained once');
+});

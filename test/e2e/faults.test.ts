@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
 import { loadSessionState, SessionStore } from '../../src/session/store.js';
@@ -193,3 +193,16 @@ async function startTuneUntilReport(file: string, cwd: string): Promise<{ dir: s
     } catch { /* not there yet */ }
   }
 }
+
+test('resume sweeps the temporary files a crash left behind, and nothing else', async () => {
+  const cwd = tmpDir();
+  const { dir } = await startTuneUntilReport(writeSpec(cwd, { ...curveSpec(0), num_trials: 1, max_iters: 20000 }), cwd);
+  const leftovers = [join(dir, '.session.json.4242.0badcafe.tmp'), join(dir, 'trials', '0000', 'checkpoints', '.state-100.json.977.deadbeef.tmp'), join(dir, '.probe.4242')];
+  const kept = [join(dir, 'trials', '0000', 'notes.tmp'), join(dir, 'trials', '0000', '.hidden')];
+  for (const f of [...leftovers, ...kept]) writeFileSync(f, 'x');
+  const r = await runTune(['--resume-session', dir], cwd);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /note: removed 3 temporary files a crash left behind/);
+  for (const f of leftovers) assert.ok(!existsSync(f), f);
+  for (const f of kept) assert.ok(existsSync(f), f);
+});

@@ -580,3 +580,28 @@ describe('every scheduler, driven like the orchestrator drives it', () => {
     assert.deepEqual([at(27, 12, 3), at(27, 12, 9)], [8, 3]);
   });
 });
+
+describe('a failed trial retried (resume --retry-failed)', () => {
+  test('ASHA counts it as running again: its later results rank at their rungs', () => {
+    const s = new AshaScheduler({ grace_period: 1, reduction_factor: 2, max_t: 4, variant: 'promotion' }, 1); // rungs 1, 2, 4
+    for (const i of [0, 1]) s.onTrialAdded?.(i);
+    const status = (i: number) => (s.getState() as { trials: { status: string }[] }).trials[i].status;
+    s.onResult(0, 1, 0.5);
+    s.onTrialEnd(0, 'failed');
+    assert.equal(status(0), 'failed');
+    s.onRetry(0);
+    assert.equal(status(0), 'running');
+    // Retried, its next results count: at rung 1 (two iterations) it is the only one, and goes on to max_t.
+    assert.equal(s.onResult(0, 2, 0.4), 'pause');
+    s.onResult(1, 1, 0.9);
+    assert.equal(status(1), 'waiting');
+  });
+
+  test('Hyperband counts it as running again', () => {
+    const s = new HyperbandScheduler({ grace_period: 1, reduction_factor: 3, max_t: 9 }, 1);
+    s.onTrialAdded?.(0);
+    s.onTrialEnd(0, 'failed');
+    s.onRetry(0);
+    assert.equal((s.getState() as { trials: { status: string }[] }).trials[0].status, 'running');
+  });
+});

@@ -348,6 +348,17 @@ describe('TpeSearcher', () => {
     assert.notDeepEqual(tpe.suggest(5), random.suggest());
   });
 
+  test('a failed trial retried counts as running again, not as failed', () => {
+    const space: SearchSpace = { x: { type: 'uniform', low: 0, high: 1 } };
+    const tpe = new TpeSearcher(space, 20, 5, { ...defaults, n_startup_trials: 3 });
+    tpe.suggest(0);
+    tpe.onComplete(0, { status: 'failed', iteration: 4, loss: null });
+    const outcome = () => (tpe.getState() as { trials: { outcome: unknown }[] }).trials[0].outcome;
+    assert.deepEqual(outcome(), { status: 'failed', iteration: 4, loss: null });
+    tpe.onRetry(0);
+    assert.equal(outcome(), null);
+  });
+
   test('it ranks its history as Optuna does: failed ignored, stopped after completed, null worst, ties to the older', () => {
     // A history injected through setState (1-D, uniform [−10, 10]); 9 trials finished (the failed one does not
     // count), so gamma(9) = 1 trial forms l(x). Contenders: t1 at 8 (stopped with a tiny loss, but completed

@@ -19,11 +19,12 @@ import { describeReach, isTrusted, remember } from '../../session/trust.js';
  * recorded when it was made; a damaged newest one falls back to the intact one before it. Returns those
  * fallbacks, to be journalled once the session is open.
  */
-function verifyCheckpoints(state: SessionState, dir: string): { id: string; reason: string }[] {
+function verifyCheckpoints(state: SessionState, dir: string, retryFailed: boolean): { id: string; reason: string }[] {
   const problems: string[] = [];
   const fallbacks: { id: string; reason: string }[] = [];
+  const resumes = ['pending', 'paused', 'running', 'waiting', ...(retryFailed ? ['failed'] : [])];
   for (const t of state.trials) {
-    if (!['pending', 'paused', 'running', 'waiting'].includes(t.status)) continue;
+    if (!resumes.includes(t.status)) continue;
     const r = restartPoint(dir, t);
     if (r.kind === 'fallback') fallbacks.push({ id: t.id, reason: r.reason });
     if (r.kind === 'broken') problems.push(`${r.reason}; restore it from a backup, or the trial cannot resume`);
@@ -73,7 +74,7 @@ function budgetProblem(state: SessionState, dir: string, n: number): string | nu
   return null;
 }
 
-export async function resumeCommand(opts: { dir: string; numTrials: number | null; trust?: boolean }, ctx: CliContext): Promise<number> {
+export async function resumeCommand(opts: { dir: string; numTrials: number | null; trust?: boolean; retryFailed?: boolean }, ctx: CliContext): Promise<number> {
   const dir = resolve(ctx.cwd, opts.dir);
   const before = loadSessionState(dir);
   const grow = opts.numTrials !== null && opts.numTrials !== before.spec.num_trials;
@@ -81,7 +82,8 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
     const problem = budgetProblem(before, dir, opts.numTrials);
     if (problem) throw new BadInputError(problem);
   }
-  if ((before.status === 'completed' || before.status === 'failed') && !(grow && (opts.numTrials as number) > before.trials.length)) {
+  const retry = opts.retryFailed === true && before.trials.some((t) => t.status === 'failed');
+  if ((before.status === 'completed' || before.status === 'failed') && !retry && !(grow && (opts.numTrials as number) > before.trials.length)) {
     ctx.out(`Session ${before.id} is already ${before.status}; nothing to resume.`);
     ctx.out(resultsTable(before));
     return 0;
@@ -103,7 +105,7 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   let fallbacks: { id: string; reason: string }[] = [];
   try {
     const state = loadSessionState(dir); // again, under the lock
-    fallbacks = verifyCheckpoints(state, dir);
+    fallbacks = verifyCheckpoints(state, dir, opts.retryFailed === true);
     store = SessionStore.open(dir, state);
   } catch (err) {
     lock.release();
@@ -121,7 +123,8 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
     store.append({ type: 'trial_interrupted', id: t.id });
   }
   store.files.clearPauseSignal();
-  store.files.sweepTmp();
+  const swept = store.files.sweepLeftovers();
+  if (swept > 0) notes.push(`removed ${swept} temporary file${swept === 1 ? '' : 's'} a crash left behind`);
   if (grow) {
     notes.push(`num_trials ${store.state.spec.num_trials} -> ${opts.numTrials}`);
     store.append({ type: 'budget_changed', num_trials: opts.numTrials as number });
@@ -131,5 +134,5 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending' || t.status === 'waiting');
   ctx.out(`tune: resuming ${s.experiment} (${s.id}): ${toContinue.length} trials to continue, ${s.spec.num_trials - s.trials.length} not started`);
   for (const n of notes) ctx.out(`note: ${n}`);
-  return driveSession(store, lock, argv, ctx);
+  return driveSession(store, lock, argv, ctx, { retryFailed: opts.retryFailed === true });
 }

@@ -66,6 +66,11 @@ export class TpeSearcher implements Searcher {
     record.outcome = { status: outcome.status, iteration: outcome.iteration, loss };
   }
 
+  onRetry(trialIndex: number): void {
+    const record = this.trials.get(trialIndex);
+    if (record) record.outcome = null;
+  }
+
   /** A trial waiting at a rung ranks, until it ends, like a stopped one at that iteration. */
   onWait(trialIndex: number, outcome: TrialOutcome): void {
     this.onComplete(trialIndex, outcome);
