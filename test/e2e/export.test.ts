@@ -150,7 +150,7 @@ test('mnist-mlp: tune train keeps and journals the final checkpoint, and tune ex
   const before = treeHashes(dir);
   const r = await runTune(['export', dir, '--onnx', 'digits.onnx'], cwd); // neither flag: the best trial
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /trial 0000 of session_\S+, mnist-mlp, iteration 30 \(its final checkpoint\)/);
+  assert.match(r.stdout, /trial 0000 \(the best by val_loss: [\d.]+ at iteration \d+\) of session_\S+, mnist-mlp, iteration 30 \(its final checkpoint\)/);
   assert.match(r.stdout, /input +image float32 \[N,784\] +a 28x28 digit/);
   assert.match(r.stdout, /output +logits float32 \[N,10\] /);
   assert.deepEqual(treeHashes(dir), before, 'export never writes into the session');

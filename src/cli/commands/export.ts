@@ -7,6 +7,7 @@ import { bestTrial, type SessionState, type TrialRecord } from '../../session/st
 import { loadSessionState } from '../../session/store.js';
 import { checkpointProblem, within } from '../../session/trial-files.js';
 import { exportOnnx, type TensorSignature } from '../../train/export.js';
+import { formatNumber } from '../../ui/format.js';
 import { readTrainedModel, type TrainedModel } from '../../train/trainer.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { CliContext } from '../context.js';
@@ -37,7 +38,9 @@ export function exportCommand(opts: ExportOptions, ctx: CliContext): number {
   const exported = exportOnnx(model, { producer: 'tune export', builtin, session: state.id, trial: t.id });
   writeFileAtomic(out, exported.bytes);
 
-  ctx.out(`wrote ${out} (${(exported.bytes.length / 1024).toFixed(0)} KiB): trial ${t.id} of ${state.id}, ${builtin}, iteration ${model.iteration} (${whichCheckpoint(t, model.iteration)})`);
+  // The best trial is chosen by its best report, which may come before the end it is exported at.
+  const chosen = opts.trial === null && t.best ? ` (the best by ${state.spec.metric}: ${formatNumber(t.best.value)} at iteration ${t.best.iteration})` : '';
+  ctx.out(`wrote ${out} (${(exported.bytes.length / 1024).toFixed(0)} KiB): trial ${t.id}${chosen} of ${state.id}, ${builtin}, iteration ${model.iteration} (${whichCheckpoint(t, model.iteration)})`);
   const rows = [['input', exported.input], ['output', exported.output]] as const;
   const width = Math.max(...rows.map(([, s]) => signature(s).length));
   for (const [role, s] of rows) ctx.out(`  ${role.padEnd(6)} ${signature(s).padEnd(width)}  ${s.meaning}`);
