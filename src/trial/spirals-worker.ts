@@ -98,10 +98,10 @@ async function main(): Promise<void> {
     return idx;
   };
 
-  if (s.final && s.iteration < rt.maxIters) {
-    // A stop ended this trial, and tune went down after journalling the final checkpoint but before the
-    // `done`: report that boundary again, as it was. tune answers with the stop it already gave, and the
-    // trial ends where it ended (exact resume) instead of training past it.
+  if (s.final) {
+    // The trial ended here (a stop, or max_iters), and tune went down after journalling the final checkpoint
+    // but before the `done`: report that boundary again, as it was. tune answers as it did, and the trial
+    // ends where it ended, as stopped or completed (exact resume), instead of training past a stop.
     reported = s.final;
     await rt.boundary(s.iteration, reported, s.boundaries, save);
   }

@@ -86,10 +86,11 @@ for (const [name, worker] of Object.entries(WORKERS)) {
     const run = await drive(worker.argv, t.env(''), () => 'continue');
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(steps(run.messages), ['report 10', 'report 20', 'report 30', 'checkpoint 30', 'report 40', 'checkpoint 40', 'done 40']);
-    // Restarted from it (tune died before the done), the trial is complete: done at once, nothing trained.
+    // Restarted from it (tune died before the done), the trial says its last report again and ends.
     const again = await drive(worker.argv, t.env(run.messages[5].path!), () => 'continue');
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(steps(again.messages), ['done 40']);
+    assert.deepEqual(steps(again.messages), ['report 40', 'checkpoint 40', 'done 40']);
+    assert.deepEqual(again.messages[0].metrics, run.messages[4].metrics);
   });
 }
 
