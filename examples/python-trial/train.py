@@ -164,14 +164,9 @@ def main():
 
         val_loss, val_acc = evaluate(s["w"], s["b"], val)
         print(f"iteration {s['iteration']}: val_loss={val_loss} val_acc={val_acc}", flush=True)
-        decision = trial.report(s["iteration"], {"val_loss": val_loss, "val_acc": val_acc, "train_loss": train_loss / steps})
-        if decision == "stop" or s["iteration"] >= trial.max_iters:
-            trial.done(s["iteration"])
-        pause = decision == "pause" or trial.pause_requested()
-        if pause or trial.checkpoint_due(s["iteration"]):
-            trial.checkpoint_saved(save_checkpoint(ckpt_dir, s), s["iteration"])
-        if pause:
-            trial.paused(s["iteration"])
+        # Report; then save (a final checkpoint at the end, one before a pause, else when due) and obey.
+        metrics = {"val_loss": val_loss, "val_acc": val_acc, "train_loss": train_loss / steps}
+        trial.boundary(s["iteration"], metrics, lambda: save_checkpoint(ckpt_dir, s))
     trial.done(s["iteration"])
 
 

@@ -6,6 +6,7 @@ export type Command =
   | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
   | { kind: 'resume'; dir: string; numTrials: number | null; trust: boolean; retryFailed: boolean }
   | { kind: 'results'; dir: string; json: boolean }
+  | { kind: 'export'; dir: string; trial: string | null; onnx: string }
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
   | { kind: 'schedule-validate'; files: string[] }
   | { kind: 'schedule-migrate'; files: string[]; dir: string | null; noBackup: boolean }
@@ -20,6 +21,9 @@ export const USAGE = `Usage:
                                             --retry-failed: failed trials get another chance from
                                             their last checkpoint)
   tune results DIR [--json]                 the trial table and the best trial of a session
+  tune export DIR [--trial ID | --best] --onnx FILE
+                                            write a built-in trial's trained model (default: the best
+                                            trial's) as a forward-only ONNX model, for any ONNX Runtime
   tune train [SPEC] [--schedule FILE] [--init-from scratch|resume] [--set KEY=VALUE]... [--no-backup]
                                             one training run (no search) that follows FILE and writes
                                             its completed flags back to it, keeping FILE.bak
@@ -68,8 +72,8 @@ function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<st
   return { positional, flags };
 }
 
-const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial']);
-const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed']);
+const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial', '--onnx']);
+const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed', '--best']);
 
 function only(p: Parsed, allowed: string[], context: string): void {
   for (const k of p.flags.keys()) {
@@ -118,6 +122,17 @@ export function parseArgs(argv: string[]): Command {
     only(p, ['--json'], 'results');
     if (rest.length !== 1) throw new BadInputError('tune results needs exactly one session directory: tune results DIR [--json]');
     return { kind: 'results', dir: rest[0], json: p.flags.has('--json') };
+  }
+  if (first === 'export') {
+    only(p, ['--trial', '--best', '--onnx'], 'export');
+    if (rest.length !== 1) throw new BadInputError('tune export needs exactly one session directory: tune export DIR [--trial ID | --best] --onnx FILE');
+    const onnx = one(p, '--onnx');
+    if (!onnx) throw new BadInputError('tune export needs --onnx FILE: the file to write the model to, e.g. --onnx model.onnx');
+    const trial = one(p, '--trial');
+    if (trial !== null && p.flags.has('--best')) throw new BadInputError('--trial and --best both choose the trial to export; give one of them');
+    if (trial !== null && !/^\d+$/.test(trial)) throw new BadInputError(`--trial is ${JSON.stringify(trial)}, but must be a trial id like 0003 (see tune results DIR)`);
+    // Neither flag: the best trial.
+    return { kind: 'export', dir: rest[0], trial, onnx };
   }
   if (first === 'train') {
     only(p, ['--schedule', '--init-from', '--set', '--sessions-root', '--no-backup'], 'train');

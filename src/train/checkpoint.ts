@@ -57,6 +57,11 @@ export function loadCheckpoint(path: string): { state: Json; tensors: Record<str
   } catch (err) {
     throw new Error(`${path}: cannot read the checkpoint (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
+  return parseCheckpoint(path, file);
+}
+
+/** A checkpoint already read into memory (`path` names it in errors), checked as loadCheckpoint checks it. */
+export function parseCheckpoint(path: string, file: Buffer): { state: Json; tensors: Record<string, TensorData> } {
   const nl = file.indexOf(10);
   let header: Header;
   try {

@@ -7,14 +7,14 @@
 import { Rng } from '../search/rng.js';
 import { operationSpec } from '../schedule/operations.js';
 import type { Json } from '../util/json.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, parseCheckpoint, saveCheckpoint, type TensorData } from './checkpoint.js';
 import { DataOrder } from './data-order.js';
 import { GraphCache } from './graph-cache.js';
 import { applyHyperOperation, DEFAULT_HYPER, resolveHyper, stepLr, type Hyperparameters } from './hyper.js';
 import { accumulateMetrics, emptySums } from './metrics.js';
-import type { GptSizes } from './models/gpt.js';
-import type { MlpSizes } from './models/mlp.js';
-import type { BatchFeeds, ParamSpec } from './models/types.js';
+import { gpt, type GptSizes } from './models/gpt.js';
+import { mlp, type MlpSizes } from './models/mlp.js';
+import type { BatchFeeds, ModelDef, ParamSpec } from './models/types.js';
 import type { Feed } from './onnx/index.js';
 import { optimizerScalars, STATE_SLOTS } from './optimizer.js';
 import { growParams, growState, initParams, numel, zeroState, type Tensors } from './params.js';
@@ -50,6 +50,40 @@ function taskFor(kind: ModelKind, sizes: Partial<ModelSizes>): Task<ModelSizes> 
   // A Task<MlpSizes> is used only with the sizes it made itself; the union type just lets one class hold either.
   if (kind === 'mlp') return mnistTask() as Task<ModelSizes>;
   return namesTask((sizes as Partial<GptSizes>).block ?? DEFAULT_BLOCK) as Task<ModelSizes>;
+}
+
+/**
+ * One kind of a checkpoint's per-parameter tensors ('p' parameters, 'm' / 'v' optimizer state), checked
+ * against the model's parameter list: every one there, float32, of its shape's size.
+ */
+function checkpointTensors(path: string, tensors: Record<string, TensorData>, specs: readonly ParamSpec[], kind: string): Tensors {
+  return new Map(specs.map((spec) => {
+    const t = tensors[slot(kind, spec.name)];
+    const n = numel(spec.shape);
+    if (!(t instanceof Float32Array) || t.length !== n) throw new Error(`${path}: tensor ${slot(kind, spec.name)} is missing or not ${n} float32 values`);
+    return [spec.name, t];
+  }));
+}
+
+/** What a trainer checkpoint holds of its model: enough to run it, without data or optimizer. */
+export interface TrainedModel {
+  readonly kind: ModelKind;
+  readonly sizes: ModelSizes;
+  readonly iteration: number;
+  /** Parameters by name, in the model's order. */
+  readonly params: ReadonlyMap<string, Float32Array>;
+}
+
+/**
+ * The model of the trainer checkpoint in `bytes` (read from `path`), checked as restore checks it. Loads no
+ * data set: the sizes the data decides (input width, classes, vocabulary, context) are in the checkpoint.
+ */
+export function readTrainedModel(path: string, bytes: Buffer): TrainedModel {
+  const { state, tensors } = parseCheckpoint(path, bytes);
+  const s = decodeState(path, state);
+  const model = (s.kind === 'mlp' ? mlp : gpt) as ModelDef<ModelSizes>;
+  const sizes = model.sizes(s.sizes as Partial<ModelSizes>);
+  return { kind: s.kind, sizes, iteration: s.iteration, params: checkpointTensors(path, tensors, model.params(sizes), 'p') };
 }
 
 export class Trainer {
@@ -101,18 +135,11 @@ export class Trainer {
     const sizes = task.model.sizes(task.fixSizes(s.sizes));
     const hyper = resolveHyper(DEFAULT_HYPER[s.kind], s.hyper);
     const specs = task.model.params(sizes);
-    const take = (kind: string): Tensors =>
-      new Map(specs.map((spec) => {
-        const t = tensors[slot(kind, spec.name)];
-        const n = numel(spec.shape);
-        if (!(t instanceof Float32Array) || t.length !== n) throw new Error(`${path}: tensor ${slot(kind, spec.name)} is missing or not ${n} float32 values`);
-        return [spec.name, t];
-      }));
     const perm = tensors['data/perm'];
     if (!(perm instanceof Int32Array) || perm.length !== task.trainSize) throw new Error(`${path}: the data order is missing or has the wrong length`);
     const order = new DataOrder(new Uint32Array(perm.buffer, perm.byteOffset, perm.length), s.cursor, s.epoch);
-    const opt = new Map(STATE_SLOTS[hyper.optimizer].map((k) => [k, take(k)]));
-    const trainer = new Trainer(s.kind, task, sizes, hyper, new Rng(s.rng), order, s.iteration, take('p'), opt);
+    const opt = new Map(STATE_SLOTS[hyper.optimizer].map((k) => [k, checkpointTensors(path, tensors, specs, k)]));
+    const trainer = new Trainer(s.kind, task, sizes, hyper, new Rng(s.rng), order, s.iteration, checkpointTensors(path, tensors, specs, 'p'), opt);
     return { trainer, extra: s.extra };
   }
 
@@ -183,20 +210,45 @@ export class Trainer {
 
   /** Validation loss (and accuracy for the classifier) over the whole validation set; deterministic. */
   async evaluate(): Promise<Evaluation> {
+    const sums = emptySums();
+    await this.forEachValidationBatch((logits, weights, labels) => accumulateMetrics(sums, logits, logits.length / weights.length, labels, weights));
+    const val_loss = sums.loss / sums.count;
+    return this.task.reportsAccuracy ? { val_loss, val_acc: sums.correct / sums.count } : { val_loss };
+  }
+
+  /**
+   * The logits `evaluate` scores, for every validation example in order: [examples, classes] for the
+   * classifier, [examples * block, vocab] for the character model. What an exported model must reproduce.
+   */
+  async validationLogits(): Promise<Float32Array> {
+    const parts: Float32Array[] = [];
+    let examples = 0;
+    await this.forEachValidationBatch((logits, _weights, _labels, count) => {
+      parts.push(logits.slice(0, (logits.length / this.task.evalBatch) * count));
+      examples += count;
+    });
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  }
+
+  /** Runs the forward pass over the validation set in eval batches (the last one padded). */
+  private async forEachValidationBatch(use: (logits: Float32Array, weights: Float32Array, labels: BigInt64Array, count: number) => void): Promise<void> {
     await this.graphs.releaseRetired();
-    const { model, evalBatch, valSize, reportsAccuracy } = this.task;
+    const { model, evalBatch, valSize } = this.task;
     const { runner } = await this.graphs.get('eval', () => ({ graph: buildEvalGraph(model, this.currentSizes, evalBatch), scalarNames: [] }));
     // Own buffers: evaluation must not disturb the training batch or its size.
     const batch = this.task.allocate(this.currentSizes, evalBatch);
     const feeds: Record<string, Feed> = { ...this.feeds, ...batch };
-    const sums = emptySums();
     for (let start = 0; start < valSize; start += evalBatch) {
-      const weights = this.task.fillVal(start, Math.min(evalBatch, valSize - start), batch);
-      const logits = (await runner.run(feeds))[LOGITS] as Float32Array;
-      accumulateMetrics(sums, logits, logits.length / weights.length, batch.y as BigInt64Array, weights);
+      const count = Math.min(evalBatch, valSize - start);
+      const weights = this.task.fillVal(start, count, batch);
+      use((await runner.run(feeds))[LOGITS] as Float32Array, weights, batch.y as BigInt64Array, count);
     }
-    const val_loss = sums.loss / sums.count;
-    return reportsAccuracy ? { val_loss, val_acc: sums.correct / sums.count } : { val_loss };
   }
 
   /**

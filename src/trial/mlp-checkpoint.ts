@@ -18,6 +18,8 @@ export interface MlpTrainingState {
   rng: RngState;
   perm: Uint32Array;
   cursor: number;
+  /** Only in a final checkpoint: the metrics of the trial's last report (the trial ended there). */
+  final?: Record<string, number> | null;
 }
 
 const FORMAT = 'tune-mlp-checkpoint';
@@ -43,6 +45,7 @@ export function saveMlpCheckpoint(dir: string, s: MlpTrainingState): string {
     rng: s.rng,
     perm: Buffer.from(s.perm.buffer, s.perm.byteOffset, s.perm.byteLength).toString('base64'),
     cursor: s.cursor,
+    ...(s.final ? { final: s.final } : {}),
   };
   const body = JSON.stringify(payload);
   const sha256 = createHash('sha256').update(body).digest('hex');
@@ -74,7 +77,7 @@ export function loadMlpCheckpoint(path: string): MlpTrainingState {
   if (sha !== header.sha256) throw new Error(`${path}: checksum mismatch, the checkpoint is corrupt`);
   const p = JSON.parse(body) as {
     iteration: number; boundaries: number; hyper: Record<string, number>; sizes: number[]; weights: string[]; biases: string[]; vw: string[]; vb: string[];
-    rng: RngState; perm: string; cursor: number;
+    rng: RngState; perm: string; cursor: number; final?: Record<string, number>;
   };
   const permBytes = Buffer.from(p.perm, 'base64');
   return {
@@ -86,5 +89,6 @@ export function loadMlpCheckpoint(path: string): MlpTrainingState {
     rng: p.rng,
     perm: new Uint32Array(permBytes.buffer.slice(permBytes.byteOffset, permBytes.byteOffset + permBytes.byteLength)),
     cursor: p.cursor,
+    final: p.final ?? null,
   };
 }

@@ -84,7 +84,6 @@ export class TrialRuntime {
     }
   }
 
-  /** Reports metrics at a validation boundary and waits for tune's decision. */
   /** How the trial applies a scheduled operation (change_lr, widen_mlp, ...). It must throw on one it cannot do. */
   onOperation(hook: (op: OperationMessage) => void): void {
     this.operationHook = hook;
@@ -123,15 +122,17 @@ export class TrialRuntime {
   }
 
   /**
-   * A validation boundary as the protocol wants it: report and wait for the decision; then `done` (a stop,
-   * or the last iteration), else a checkpoint (every checkpointEvery-th boundary, and always before a
-   * pause) and `paused` when asked. `save` writes a complete checkpoint and returns its path.
+   * A validation boundary as the protocol wants it: report and wait for the decision. At the end (a stop, or
+   * the last iteration) the trial saves its final checkpoint, announces it and sends `done`, so the trained
+   * model is kept and journalled; otherwise it saves a checkpoint every checkpointEvery-th boundary, and
+   * always before a pause, and sends `paused` when asked. `save` writes a complete checkpoint of the state
+   * after this boundary and returns its path; `final` tells it that the trial ends there.
    */
-  async boundary(iteration: number, metrics: Record<string, number>, boundaryIndex: number, save: () => string): Promise<void> {
+  async boundary(iteration: number, metrics: Record<string, number>, boundaryIndex: number, save: (final: boolean) => string): Promise<void> {
     const decision = await this.report(iteration, metrics);
-    if (decision === 'stop' || iteration >= this.maxIters) this.done(iteration);
+    if (decision === 'stop' || iteration >= this.maxIters) this.done(iteration, save(true));
     const pause = decision === 'pause' || this.pauseRequested();
-    if (pause || boundaryIndex % this.checkpointEvery === 0) this.checkpointSaved(save(), iteration);
+    if (pause || boundaryIndex % this.checkpointEvery === 0) this.checkpointSaved(save(false), iteration);
     if (pause) this.paused(iteration);
   }
 
@@ -150,7 +151,9 @@ export class TrialRuntime {
     process.exit(0);
   }
 
-  done(iteration: number): never {
+  /** Tells tune the trial ended; `checkpoint`, when given, is announced first as its final checkpoint. */
+  done(iteration: number, checkpoint?: string): never {
+    if (checkpoint !== undefined) this.checkpointSaved(checkpoint, iteration);
     this.send({ type: 'done', iteration });
     process.exit(0);
   }

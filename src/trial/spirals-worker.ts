@@ -77,7 +77,14 @@ async function main(): Promise<void> {
     return { val_loss: v.loss, val_acc: v.accuracy };
   };
   let trainLoss = 0;
-  rt.onReevaluate(() => ({ ...validate(), train_loss: trainLoss }));
+  /** What the last report said; a final checkpoint keeps it (see below). */
+  let reported: Record<string, number> = {};
+  rt.onReevaluate(() => (reported = { ...validate(), train_loss: trainLoss }));
+  const save = (final: boolean): string => {
+    s.rng = rng.getState();
+    s.final = final ? reported : null;
+    return saveMlpCheckpoint(ckptDir, s);
+  };
 
   const batch = () => {
     const idx = new Uint32Array(h.batch_size);
@@ -91,6 +98,13 @@ async function main(): Promise<void> {
     return idx;
   };
 
+  if (s.final) {
+    // The trial ended here (a stop, or max_iters), and tune went down after journalling the final checkpoint
+    // but before the `done`: report that boundary again, as it was. tune answers as it did, and the trial
+    // ends where it ended, as stopped or completed (exact resume), instead of training past a stop.
+    reported = s.final;
+    await rt.boundary(s.iteration, reported, s.boundaries, save);
+  }
   while (s.iteration < rt.maxIters) {
     const steps = Math.min(h.eval_interval, rt.maxIters - s.iteration);
     trainLoss = 0;
@@ -107,10 +121,8 @@ async function main(): Promise<void> {
     trainLoss /= steps;
     const v = validate();
     process.stdout.write(`iteration ${s.iteration}: val_loss=${v.val_loss} val_acc=${v.val_acc}\n`);
-    await rt.boundary(s.iteration, { ...v, train_loss: trainLoss }, s.boundaries, () => {
-      s.rng = rng.getState();
-      return saveMlpCheckpoint(ckptDir, s);
-    });
+    reported = { ...v, train_loss: trainLoss };
+    await rt.boundary(s.iteration, reported, s.boundaries, save);
   }
   rt.done(s.iteration);
 }

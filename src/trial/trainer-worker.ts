@@ -24,6 +24,14 @@ function configFor(kind: 'mlp' | 'gpt', config: Record<string, ParamValue>, seed
   return { kind, seed, sizes, hyper: hyper as Partial<Hyperparameters> } as TrainerConfig;
 }
 
+/** What the worker keeps in a checkpoint beside the trainer's state. */
+interface WorkerExtra {
+  /** Validation boundaries passed (the eval interval itself may change during training). */
+  boundaries: number;
+  /** Only in a final checkpoint: the metrics of the trial's last report. */
+  final?: Record<string, number>;
+}
+
 async function main(): Promise<void> {
   const builtin = process.argv[2];
   const kind = builtin === 'mnist-mlp' ? 'mlp' : builtin === 'names-gpt' ? 'gpt' : null;
@@ -34,32 +42,47 @@ async function main(): Promise<void> {
 
   let trainer: Trainer;
   let boundaries = 0;
+  /** The metrics of a final checkpoint's last report: the trial ended there. */
+  let endedWith: Record<string, number> | null = null;
   if (rt.checkpoint) {
     const restored = Trainer.restore(isAbsolute(rt.checkpoint) ? rt.checkpoint : join(rt.trialDir, rt.checkpoint));
     trainer = restored.trainer;
-    boundaries = (restored.extra as { boundaries?: number } | null)?.boundaries ?? 0;
+    const extra = restored.extra as WorkerExtra | null;
+    boundaries = extra?.boundaries ?? 0;
+    endedWith = extra?.final ?? null;
   } else {
     trainer = Trainer.create(configFor(kind, rt.config, rt.seed, rt.evalInterval));
   }
 
   let trainLoss = 0;
+  /** What the last report said; a final checkpoint keeps it (see endedWith). */
+  let reported: Record<string, number> = {};
   rt.onOperation((op) => {
     trainer.applyOperation(op);
     process.stdout.write(`operation at iteration ${trainer.iteration}: ${op.name} ${op.value}\n`);
   });
-  rt.onReevaluate(async () => ({ ...(await trainer.evaluate()), train_loss: trainLoss }));
+  rt.onReevaluate(async () => (reported = { ...(await trainer.evaluate()), train_loss: trainLoss }));
+  const save = (final: boolean): string => {
+    const name = checkpointName(trainer.iteration, '.ckpt');
+    const extra: WorkerExtra = final ? { boundaries, final: reported } : { boundaries };
+    trainer.save(join(ckptDir, name), extra as unknown as Json);
+    pruneCheckpoints(ckptDir, name);
+    return join('checkpoints', name);
+  };
 
+  if (endedWith) {
+    // The trial ended here (a stop, or max_iters), and tune went down after journalling the final checkpoint
+    // but before the `done`: report that boundary again, as it was. tune answers as it did, and the trial
+    // ends where it ended, as stopped or completed (exact resume), instead of training past a stop.
+    reported = endedWith;
+    await rt.boundary(trainer.iteration, reported, boundaries, save);
+  }
   while (trainer.iteration < rt.maxIters) {
     trainLoss = await trainer.trainSteps(Math.min(trainer.hyper.eval_interval, rt.maxIters - trainer.iteration));
     boundaries += 1;
-    const metrics = { ...(await trainer.evaluate()), train_loss: trainLoss };
-    process.stdout.write(`iteration ${trainer.iteration}: ${Object.entries(metrics).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-    await rt.boundary(trainer.iteration, metrics, boundaries, () => {
-      const name = checkpointName(trainer.iteration, '.ckpt');
-      trainer.save(join(ckptDir, name), { boundaries } as Json);
-      pruneCheckpoints(ckptDir, name);
-      return join('checkpoints', name);
-    });
+    reported = { ...(await trainer.evaluate()), train_loss: trainLoss };
+    process.stdout.write(`iteration ${trainer.iteration}: ${Object.entries(reported).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+    await rt.boundary(trainer.iteration, reported, boundaries, save);
   }
   rt.done(trainer.iteration);
 }

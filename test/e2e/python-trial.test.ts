@@ -41,7 +41,7 @@ function metricsFiles(sessionDir: string): Record<string, string> {
   return out;
 }
 
-let reference: Promise<{ doc: ResultsDoc; metrics: Record<string, string> }> | null = null;
+let reference: Promise<{ dir: string; doc: ResultsDoc; metrics: Record<string, string> }> | null = null;
 
 /** One uninterrupted run of the example, shared by both tests. */
 function uninterrupted() {
@@ -51,13 +51,13 @@ function uninterrupted() {
     assert.equal(r.code, 0, `uninterrupted run: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
     const root = join(cwd, 'sessions', EXAMPLE_SPEC.name);
     const dir = join(root, readdirSync(root)[0]);
-    return { doc: await resultsJson(dir, cwd), metrics: metricsFiles(dir) };
+    return { dir, doc: await resultsJson(dir, cwd), metrics: metricsFiles(dir) };
   })();
   return reference;
 }
 
-test('python example: an uninterrupted run completes every trial', { skip, timeout: 30_000 }, async () => {
-  const { doc } = await uninterrupted();
+test('python example: an uninterrupted run completes every trial, each keeping its final checkpoint', { skip, timeout: 30_000 }, async () => {
+  const { dir, doc } = await uninterrupted();
   const spec = EXAMPLE_SPEC;
   assert.equal(doc.status, 'completed');
   assert.equal(doc.trials.length, spec.num_trials);
@@ -65,6 +65,13 @@ test('python example: an uninterrupted run completes every trial', { skip, timeo
     assert.equal(t.status, 'completed', `trial ${t.id}`);
     assert.equal(t.iteration, spec.max_iters);
     assert.ok(t.last && Number.isFinite(t.last.val_loss) && t.last.val_loss > 0 && t.last.val_loss < 0.7, `trial ${t.id} learned something: ${JSON.stringify(t.last)}`);
+  }
+  // The client's boundary helper saves the state after the last iteration and announces it before done.
+  const state = JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as { trials: { id: string; checkpoint: { iteration: number; path: string } | null }[] };
+  for (const t of state.trials) {
+    assert.equal(t.checkpoint?.iteration, spec.max_iters, `trial ${t.id}: the recorded checkpoint is the final one`);
+    const saved = JSON.parse(readFileSync(join(dir, 'trials', t.id, t.checkpoint.path), 'utf8')) as { iteration: number };
+    assert.equal(saved.iteration, spec.max_iters);
   }
 });
 

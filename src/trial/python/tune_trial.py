@@ -19,7 +19,10 @@ trial's log files) and, after each report, reads one decision line from stdin:
     stdin <- {"decision": "continue"}          (or "stop", or "pause")
     fd 3  -> {"type": "checkpoint", "iteration": 100, "path": "checkpoints/ckpt-00000100.json"}
     fd 3  -> {"type": "paused", "iteration": 100}   then exit 0
-    fd 3  -> {"type": "done", "iteration": 500}     then exit 0
+    fd 3  -> {"type": "checkpoint", "iteration": 500, "path": "checkpoints/ckpt-00000500.json"}
+    fd 3  -> {"type": "done", "iteration": 500}     then exit 0 (after the final checkpoint)
+
+Trial.boundary(iteration, metrics, save) does all of this at a validation boundary.
 
 Metrics are numbers. JSON has no NaN or infinity, so a value that is not finite (a diverged loss) is sent
 as null: tune keeps it in the trial's history, shows it as "nan" and never counts it as the best.
@@ -143,13 +146,35 @@ class Trial:
         """Tells tune a complete checkpoint is on disk (inside the trial folder; path absolute or relative to it)."""
         self._send({"type": "checkpoint", "iteration": _iteration(iteration), "path": str(path)})
 
+    def boundary(self, iteration, metrics, save):
+        """One validation boundary as the protocol wants it: report, obey the decision, keep checkpoints.
+
+        `save()` writes a complete checkpoint of the state after this boundary (atomically, inside the trial
+        folder) and returns its path. At the end (iteration >= max_iters, or the decision was stop) the final
+        checkpoint is saved and announced before `done`, so the trained model is kept; on a pause (decided,
+        or the pause file) one is saved and announced before `paused`. Either way the process exits 0.
+        Otherwise a checkpoint is saved when checkpoint_due says so, and training goes on."""
+        decision = self.report(iteration, metrics)
+        if decision == "stop" or iteration >= self.max_iters:
+            self.done(iteration, checkpoint=save())
+        pause = decision == "pause" or self.pause_requested()
+        if pause or self.checkpoint_due(iteration):
+            self.checkpoint_saved(save(), iteration)
+        if pause:
+            self.paused(iteration)
+
     def paused(self, iteration):
         """Call after saving the pause checkpoint: tells tune and exits 0."""
         self._send({"type": "paused", "iteration": _iteration(iteration)})
         sys.exit(0)
 
-    def done(self, iteration):
-        """Call when training ends (max_iters reached, or the decision was stop): tells tune and exits 0."""
+    def done(self, iteration, checkpoint=None):
+        """Call when training ends (max_iters reached, or the decision was stop): tells tune and exits 0.
+
+        Give the path of the final checkpoint (saved after the last iteration) as `checkpoint`: it is
+        announced first, so tune journals it and the trained model is kept."""
+        if checkpoint is not None:
+            self.checkpoint_saved(checkpoint, iteration)
         self._send({"type": "done", "iteration": _iteration(iteration)})
         sys.exit(0)
 
