@@ -305,6 +305,12 @@ export class Orchestrator {
       this.failForGood(t, start.reason);
       return;
     }
+    // Its final checkpoint (after a stop, or at max_iters) is journalled, but tune went down before `done`:
+    // the trial ended there, and running it again would train past its end.
+    if (t.checkpoint && t.checkpoint.iteration === t.delivered && (t.verdict === 'stop' || t.delivered >= spec.max_iters)) {
+      this.endTrial(t, t.verdict === 'stop' ? 'stopped' : 'completed', t.delivered);
+      return;
+    }
     if (!files.prepare(t, spec.trial.params)) return; // the disk refused: the fault pauses the session
     if (t.schedule) {
       // A trial (re)starts with the schedule state of the checkpoint it starts from: an operation applied
@@ -439,15 +445,17 @@ export class Orchestrator {
         live.ended = 'paused';
         this.o.store.append({ type: 'trial_paused', id: t.id, iteration: msg.iteration });
         break;
-      case 'done': {
+      case 'done':
         live.ended = live.lastDecision === 'stop' ? 'stopped' : 'done';
-        const status = live.ended === 'stopped' ? 'stopped' : 'completed';
-        this.o.scheduler.onTrialEnd?.(t.index, status);
-        this.o.searcher.onComplete?.(t.index, { ...this.outcome(t, status), iteration: msg.iteration });
-        this.decide({ type: status === 'stopped' ? 'trial_stopped' : 'trial_completed', id: t.id, iteration: msg.iteration }, t.index);
+        this.endTrial(t, live.ended === 'stopped' ? 'stopped' : 'completed', msg.iteration);
         break;
-      }
     }
+  }
+
+  private endTrial(t: TrialRecord, status: 'stopped' | 'completed', iteration: number): void {
+    this.o.scheduler.onTrialEnd?.(t.index, status);
+    this.o.searcher.onComplete?.(t.index, { ...this.outcome(t, status), iteration });
+    this.decide({ type: status === 'stopped' ? 'trial_stopped' : 'trial_completed', id: t.id, iteration }, t.index);
   }
 
   /** A hung trial (no message for trial.timeout seconds) is killed; it restarts from its last checkpoint. */

@@ -265,3 +265,28 @@ test('resume --retry-failed gives a trial failed for good another chance from it
   assert.deepStrictEqual(trained.slice(-7), [40, 50, 60, 70, 80, 90, 100].map((i) => `iteration ${i}`));
   assert.equal(trained.filter((l) => l === 'iteration 30').length, 1, 'iteration 30 trained once');
 });
+
+test('a trial whose final checkpoint was journalled when tune died ends on resume without training again', async () => {
+  const cwd = tmpDir();
+  const spec = {
+    name: 'ended',
+    trial: { command: [process.execPath, join(ROOT, 'test', 'fixtures', 'boundary-trial.mjs')], params: { kill_tune_at_end: true } },
+    search_space: {},
+    searcher: 'grid',
+    max_iters: 50,
+    eval_interval: 10,
+  };
+  const first = await runTune([writeSpec(cwd, spec)], cwd);
+  assert.equal(first.signal, 'SIGKILL', first.stdout + first.stderr);
+  const dir = onlySession(cwd, 'ended');
+  const events = () => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; checkpoint?: { iteration: number } });
+  assert.ok(events().some((e) => e.type === 'checkpoint' && e.checkpoint?.iteration === 50), 'the final checkpoint was journalled');
+  assert.ok(!events().some((e) => e.type === 'trial_completed'));
+  const r = await runTune(['--resume-session', dir], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const after = events();
+  const resumedAt = after.findIndex((e) => e.type === 'session_resumed');
+  assert.ok(!after.slice(resumedAt).some((e) => e.type === 'trial_started'), 'not started again');
+  const doc = await resultsJson(dir, cwd);
+  assert.deepEqual(doc.trials.map((t) => [t.status, t.iteration]), [['completed', 50]]);
+});
