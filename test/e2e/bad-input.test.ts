@@ -158,9 +158,9 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
     const { lines: out, file } = await runBadSpec(lines(
       'name: frac', //                                        1
       'search_space:', //                                     2
-      '  layers: {type: int, low: 1.5, high: 3}', //          3
+      '  depth: {type: int, low: 1.5, high: 3}', //           3
     ));
-    assert.deepStrictEqual(out, [`tune: ${file}:3: search_space.layers: has low 1.5 and high 3, but an int range needs whole numbers`]);
+    assert.deepStrictEqual(out, [`tune: ${file}:3: search_space.depth: has low 1.5 and high 3, but an int range needs whole numbers`]);
   });
 
   test('spec: a choice with no values', async () => {
@@ -216,7 +216,7 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
       'searcher: grid', //                                    2
       'search_space:', //                                     3
       '  hidden: {type: grid, values: [16, 32, 64]}', //      4
-      '  layers: {type: int, low: 1, high: 2}', //            5
+      '  depth: {type: int, low: 1, high: 2}', //             5
       'num_trials: 7', //                                     6
     ));
     assert.deepStrictEqual(out, [`tune: ${file}:6: num_trials: is 7, but the grid has only 6 points; leave num_trials out to run them all`]);
@@ -242,10 +242,10 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
       'name: grid-huge', //                                   1
       'searcher: grid', //                                    2
       'search_space:', //                                     3
-      '  n: {type: int, low: 0, high: 1000000000}', //        4
+      '  batch_size: {type: int, low: 1, high: 1000000001}', // 4
     ));
     assert.equal(out.length, 1);
-    assert.match(out[0], new RegExp(`^tune: ${f}:4: search_space\\.n: is an int range of 1000000001 values, too many for the grid searcher`));
+    assert.match(out[0], new RegExp(`^tune: ${f}:4: search_space\\.batch_size: is an int range of 1000000001 values, too many for the grid searcher`));
   });
 
   test('spec: a trial with both builtin and command', async () => {
@@ -352,14 +352,14 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
   });
 
   test('spec: BOHB under any scheduler but Hyperband, an unknown strategy, a max_t that is not the budget', async () => {
-    const bohb = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'searcher: bohb', 'scheduler: asha'));
+    const bohb = await runBadSpec(lines('name: b', 'search_space: {momentum: {type: uniform, low: 0, high: 0.9}}', 'searcher: bohb', 'scheduler: asha'));
     assert.deepStrictEqual(bohb.lines, [`tune: ${bohb.file}:4: scheduler: is asha, but searcher bohb runs under scheduler: hyperband (BOHB is Hyperband's brackets with a model-based searcher); write scheduler: hyperband, or use searcher: tpe with scheduler: asha`]);
-    const name = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'searcher: tpee', 'scheduler: {type: hyperbnd}'));
+    const name = await runBadSpec(lines('name: b', 'search_space: {momentum: {type: uniform, low: 0, high: 0.9}}', 'searcher: tpee', 'scheduler: {type: hyperbnd}'));
     assert.deepStrictEqual(name.lines, [
       `tune: ${name.file}:3: searcher: is "tpee", but must be one of random, grid, tpe, bohb (did you mean "tpe"?)`,
       `tune: ${name.file}:4: scheduler.type: is "hyperbnd", but must be one of fifo, asha, hyperband (did you mean "hyperband"?)`,
     ]);
-    const maxT = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'max_iters: 300', 'scheduler: {type: hyperband, max_t: 200}'));
+    const maxT = await runBadSpec(lines('name: b', 'search_space: {momentum: {type: uniform, low: 0, high: 0.9}}', 'max_iters: 300', 'scheduler: {type: hyperband, max_t: 200}'));
     assert.deepStrictEqual(maxT.lines, [`tune: ${maxT.file}:4: scheduler.max_t: is 200, but a trial's full budget is max_iters (300); leave max_t out, or change max_iters`]);
   });
 
