@@ -123,7 +123,8 @@ const NAMES_GPT: BuiltinDeclaration = {
 const SPIRALS_HEADLINE: Readonly<Record<string, string>> = { hidden: 'hidden', layers: 'layers', lr: 'lr', momentum: 'momentum', batch_size: 'batch' };
 const SPIRALS_MLP: BuiltinDeclaration = {
   name: 'spirals-mlp',
-  hyper: (Object.keys(SPIRALS_DEFAULTS) as (keyof typeof SPIRALS_DEFAULTS)[]).map((k) => ({
+  // The sizes first, as for the other built-ins.
+  hyper: (['hidden', 'layers', 'lr', 'momentum', 'l2', 'batch_size', 'grad_accum', 'warmup_iters'] as const satisfies readonly (keyof typeof SPIRALS_DEFAULTS)[]).map((k) => ({
     name: k, domain: SPIRALS_DOMAINS[k], default: SPIRALS_DEFAULTS[k],
     seenAs: k === 'hidden' ? ['width', 'hidden_size', 'units'] : k === 'layers' ? ['depth', 'n_layers', 'num_layers'] : k === 'l2' ? ['wd', 'decay', 'l2_reg'] : SEEN_AS[k],
     ...(k in SPIRALS_HEADLINE ? { headline: true, label: SPIRALS_HEADLINE[k] } : {}),

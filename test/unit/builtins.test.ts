@@ -42,7 +42,7 @@ for (const builtin of BUILTINS) {
     for (const h of decl.hyper) {
       const { inside, outside } = probes(h);
       // A GPT's embd must also be divisible by heads: probed with one head, only its own domain counts.
-      const base = h.name === 'embd' ? { heads: 1 } : {};
+      const base: Record<string, number> = h.name === 'embd' ? { heads: 1 } : {};
       for (const v of inside) assert.doesNotThrow(() => decl.checkConfig({ ...base, [h.name]: v as number }), `${h.name} = ${String(v)} is declared valid`);
       // The GPT takes any value of tied as a truth value ("false" would tie); the declaration holds it to true or false.
       if (h.name === 'tied') continue;
@@ -182,7 +182,7 @@ test('the start line of a single run names the model, its sizes and main setting
   assert.equal(describeTrial({ builtin: 'mnist-mlp', params: {}, ...base }), `mnist-mlp (hidden 256, depth 1, lr ${DEFAULT_HYPER.mlp.lr}, adamw, batch 64)`);
   assert.equal(describeTrial({ builtin: 'mnist-mlp', params: { hidden: 128, weight_decay: 0.05, optimizer: 'sgd' }, ...base }), 'mnist-mlp (hidden 128, depth 1, lr 0.001, sgd, batch 64, weight_decay 0.05)');
   assert.equal(describeTrial({ builtin: 'names-gpt', params: {}, ...base }), 'names-gpt (embd 64, heads 4, layers 2, block 16, lr 0.003, adamw, batch 32)');
-  assert.equal(describeTrial({ builtin: 'spirals-mlp', params: { weight_decay: 0.01 }, ...base }), 'spirals-mlp (lr 0.1, momentum 0.9, l2 0.01, batch 32, hidden 32, layers 1)');
+  assert.equal(describeTrial({ builtin: 'spirals-mlp', params: { weight_decay: 0.01 }, ...base }), 'spirals-mlp (hidden 32, layers 1, lr 0.1, momentum 0.9, l2 0.01, batch 32)');
   assert.equal(describeTrial({ command: ['python3', 'train.py'], params: { lr: 0.1 }, ...base }), 'python3 train.py (lr 0.1)');
 });
 
