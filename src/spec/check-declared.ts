@@ -4,7 +4,7 @@
  * the metric is one it reports, and mode follows the metric's direction. A command trial declares nothing,
  * so only its metric's mode is checked (a score-like name needs its mode written out).
  */
-import { enumerable, type Distribution, type ParamValue, type SearchSpace } from '../search/space.js';
+import type { Distribution, ParamValue, SearchSpace } from '../search/space.js';
 import { describeDomain, domainProblem } from '../train/domain.js';
 import { declarationOf, hyperOf, metricOf, suggestName, unknownHyper, type BuiltinDeclaration, type HyperDeclaration } from './builtins.js';
 import { scoreWord } from './metric-direction.js';
@@ -46,15 +46,29 @@ function rangeProblem(h: HyperDeclaration, d: Distribution): { at: string; messa
 
 /** Configurations tried for rules that tie values together; past this many, only the first are tried. */
 const MAX_COMBINATIONS = 4096;
+/** An int range with more values than this is tried at its ends only. */
+const MAX_LISTED_INTS = 64;
+
+/** The values of a dimension tried against those rules: every listed one, the ends of a range. */
+function testPoints(d: Distribution): ParamValue[] {
+  if (d.type === 'choice' || d.type === 'grid') return d.values;
+  if (d.type === 'int') {
+    const step = d.step ?? 1;
+    const count = Math.floor((d.high - d.low) / step) + 1;
+    if (count <= MAX_LISTED_INTS) return Array.from({ length: count }, (_, i) => d.low + i * step);
+    return [d.low, d.low + step * (count - 1)];
+  }
+  return [d.low, d.high];
+}
 
 /**
  * Rules between values (a GPT's embd divisible by heads) checked by the worker's own code on every
- * combination of the fixed values and the searched lists; continuous ranges contribute their low end.
+ * combination of the fixed values and the searched values (testPoints).
  */
 function checkCombinations(p: Problems, decl: BuiltinDeclaration, params: Record<string, ParamValue>, space: SearchSpace): void {
   const dims = Object.entries(space)
     .filter(([k]) => hyperOf(decl, k))
-    .map(([k, d]) => [k, enumerable(d) ?? [(d as { low: number }).low]] as const);
+    .map(([k, d]) => [k, testPoints(d)] as const);
   let count = 1;
   for (const [, values] of dims) count *= values.length;
   for (let index = 0; index < Math.min(count, MAX_COMBINATIONS); index++) {

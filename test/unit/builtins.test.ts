@@ -170,6 +170,12 @@ test('rules between values are the worker\'s own, checked on every combination t
   assert.match(mixed[0], /^s\.yaml: search_space: names-gpt cannot train the configuration layers 1, embd 32, heads 3, which the search can propose: gpt embd is 32, but must be divisible by heads \(3\)$/);
 });
 
+test('a huge searched int range is checked at its ends, not listed value by value', () => {
+  // Listing 10^12 values would never end: the check must not depend on the size of a range.
+  assert.deepEqual(check({ trial: { builtin: 'mnist-mlp' }, search_space: { batch_size: { type: 'int', low: 1, high: 1e12 } } }), { mode: 'min' });
+  assert.match(check({ trial: { builtin: 'names-gpt' }, search_space: { heads: { type: 'int', low: 1, high: 1e12 } } }).problems![0], /cannot train the configuration heads 1000000000000, /);
+});
+
 test('an accepted alias is one hyperparameter: spirals-mlp\'s weight_decay is its l2', () => {
   assert.deepEqual(check({ trial: { builtin: 'spirals-mlp', params: { weight_decay: 0.01 } } }), { mode: 'min' });
   assert.deepEqual(check({ trial: { builtin: 'spirals-mlp', params: { l2: 0.01, weight_decay: 0.01 } } }).problems, [
