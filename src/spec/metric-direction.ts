@@ -19,6 +19,11 @@ const HIGHER_IS_BETTER = new Set([
 
 /** The word of `metric` that reads as higher-is-better, or null. */
 export function scoreWord(metric: string): string | null {
-  const words = metric.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/);
-  return words.find((w) => HIGHER_IS_BETTER.has(w)) ?? null;
+  const split = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/);
+  // camelCase is split (valAcc), but an acronym in capitals is one word too (mAP); bleu4 is bleu.
+  const words = [...split(metric.replace(/([a-z0-9])([A-Z])/g, '$1_$2')), ...split(metric)];
+  for (const w of words) {
+    for (const candidate of [w, w.replace(/\d+$/, '')]) if (HIGHER_IS_BETTER.has(candidate)) return candidate;
+  }
+  return null;
 }
