@@ -169,8 +169,8 @@ export function suggestName(word: string, entries: readonly { name: string; seen
 }
 
 /** "unknown hyperparameter for mnist-mlp; did you mean "lr"?", or the list of what it takes. */
-export function unknownHyper(decl: BuiltinDeclaration, key: string, nameTheKey: boolean): string {
+export function unknownHyper(decl: BuiltinDeclaration, key: string): string {
   const guess = suggestName(key, decl.hyper);
-  const what = `unknown hyperparameter ${nameTheKey ? `${key} ` : ''}for ${decl.name}`;
+  const what = `unknown hyperparameter for ${decl.name}`;
   return guess ? `${what}; did you mean "${guess}"?` : `${what}, which takes ${decl.hyper.map((h) => h.name).join(', ')}`;
 }

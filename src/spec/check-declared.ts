@@ -15,11 +15,17 @@ import type { TrialSpec } from './types.js';
 const isScheduleKey = (k: string): boolean => k === 'schedule' || k.startsWith('schedule.');
 
 /** The problem with one fixed value ("is "adam", but must be sgd or adamw"), or null. */
-export function paramProblem(decl: BuiltinDeclaration, key: string, value: ParamValue, nameTheKey: boolean): string | null {
+function paramProblem(decl: BuiltinDeclaration, key: string, value: ParamValue): string | null {
   const h = hyperOf(decl, key);
-  if (!h) return unknownHyper(decl, key, nameTheKey);
+  if (!h) return unknownHyper(decl, key);
   const why = domainProblem(h.domain, value);
-  return why ? `${nameTheKey ? `${key} ` : ''}is ${show(value)}, but ${why}` : null;
+  return why ? `is ${show(value)}, but ${why}` : null;
+}
+
+/** The lowest and highest value a numeric range can propose (an int range with a step may stop short of high). */
+function rangeEnds(d: Extract<Distribution, { low: number }>): [number, number] {
+  const step = d.type === 'int' ? d.step ?? 1 : 0;
+  return [d.low, step > 0 ? d.low + step * Math.floor((d.high - d.low) / step) : d.high];
 }
 
 /** A searched range or list that may propose a value outside the domain: the field to name and why. */
@@ -37,8 +43,8 @@ function rangeProblem(h: HyperDeclaration, d: Distribution): { at: string; messa
     return { at: '', message: `is a ${d.type} range of fractional numbers, but ${h.name} must be ${takes}; use type: int` };
   }
   // Numeric domains are intervals: the range lies inside when its lowest and highest values do.
-  const highest = d.type === 'int' && d.step ? d.low + d.step * Math.floor((d.high - d.low) / d.step) : d.high;
-  for (const [at, v] of [['low', d.low], ['high', highest]] as const) {
+  const [lowest, highest] = rangeEnds(d);
+  for (const [at, v] of [['low', lowest], ['high', highest]] as const) {
     if (domainProblem(h.domain, v)) return { at, message: `is ${v}, but ${h.name} must be ${takes}` };
   }
   return null;
@@ -52,13 +58,13 @@ const MAX_LISTED_INTS = 64;
 /** The values of a dimension tried against those rules: every listed one, the ends of a range. */
 function testPoints(d: Distribution): ParamValue[] {
   if (d.type === 'choice' || d.type === 'grid') return d.values;
+  const [lowest, highest] = rangeEnds(d);
   if (d.type === 'int') {
     const step = d.step ?? 1;
-    const count = Math.floor((d.high - d.low) / step) + 1;
-    if (count <= MAX_LISTED_INTS) return Array.from({ length: count }, (_, i) => d.low + i * step);
-    return [d.low, d.low + step * (count - 1)];
+    const count = (highest - lowest) / step + 1;
+    if (count <= MAX_LISTED_INTS) return Array.from({ length: count }, (_, i) => lowest + i * step);
   }
-  return [d.low, d.high];
+  return [lowest, highest];
 }
 
 /**
@@ -67,7 +73,7 @@ function testPoints(d: Distribution): ParamValue[] {
  */
 function checkCombinations(p: Problems, decl: BuiltinDeclaration, params: Record<string, ParamValue>, space: SearchSpace): void {
   const dims = Object.entries(space)
-    .filter(([k]) => hyperOf(decl, k))
+    .filter(([k]) => hyperOf(decl, k)) // not the schedule's keys
     .map(([k, d]) => [k, testPoints(d)] as const);
   let count = 1;
   for (const [, values] of dims) count *= values.length;
@@ -107,7 +113,7 @@ export function checkBuiltinTrial(p: Problems, trial: TrialSpec, rawSpace: Recor
     else seen.set(name, path);
   };
   for (const [k, v] of Object.entries(trial.params)) {
-    const problem = paramProblem(decl, k, v, false);
+    const problem = paramProblem(decl, k, v);
     if (problem) p.add(`trial.params.${k}`, problem);
     else sameHyper(k, `trial.params.${k}`);
   }
@@ -115,7 +121,7 @@ export function checkBuiltinTrial(p: Problems, trial: TrialSpec, rawSpace: Recor
     if (isScheduleKey(k)) continue;
     const h = hyperOf(decl, k);
     if (!h) {
-      p.add(`search_space.${k}`, unknownHyper(decl, k, false));
+      p.add(`search_space.${k}`, unknownHyper(decl, k));
       continue;
     }
     const d = space[k];
@@ -126,7 +132,7 @@ export function checkBuiltinTrial(p: Problems, trial: TrialSpec, rawSpace: Recor
   const schedule = trial.schedule_metric;
   if (!metricOf(decl, schedule)) p.add('trial.schedule_metric', unknownMetric(decl, schedule));
   // Value by value everything is fine: now the rules between values, which only make sense then.
-  if (p.list.length === before) checkCombinations(p, decl, trial.params, Object.fromEntries(Object.entries(space).filter(([k]) => !isScheduleKey(k))));
+  if (p.list.length === before) checkCombinations(p, decl, trial.params, space);
 }
 
 function unknownMetric(decl: BuiltinDeclaration, metric: string): string {
