@@ -27,7 +27,7 @@ export interface SessionStoreResult {
 }
 
 function stateWith(trials: number): SessionState {
-  const spec = validateSpec({ search_space: { lr: { type: 'loguniform', low: 1e-4, high: 1 }, width: { type: 'choice', values: [64, 128] } }, num_trials: trials }, 'bench', new Map(), 'bench');
+  const spec = validateSpec({ search_space: { lr: { type: 'loguniform', low: 1e-4, high: 1 }, hidden: { type: 'choice', values: [64, 128] } }, num_trials: trials }, 'bench', new Map(), 'bench');
   return {
     schema: SESSION_SCHEMA, id: 'bench', experiment: 'bench', createdAt: new Date().toISOString(), status: 'running', spec, specRaw: null,
     specFile: null, specHash: '', baseDir: tmpdir(), searcher: { type: 'random', state: { rng: [1, 2, 3, 4], suggested: 0 }, finished: false },
@@ -38,7 +38,7 @@ function stateWith(trials: number): SessionState {
 function fill(store: SessionStore, trials: number): void {
   for (let i = 0; i < trials; i++) {
     const id = String(i).padStart(4, '0');
-    store.append({ type: 'trial_created', id, index: i, config: { lr: 0.001 * (i + 1), width: 64 }, seed: i, searcher: { rng: [1, 2, 3, 4], suggested: i + 1 } });
+    store.append({ type: 'trial_created', id, index: i, config: { lr: 0.001 * (i + 1), hidden: 64 }, seed: i, searcher: { rng: [1, 2, 3, 4], suggested: i + 1 } });
     for (let it = 1; it <= 20; it++) store.append({ type: 'report', id, iteration: it * 10, metrics: { val_loss: 1 / it + i * 1e-6, val_acc: 0.5 + it / 100 }, decision: 'continue' });
   }
 }

@@ -1,10 +1,22 @@
 import { lineFor } from './locate.js';
 
-/** Collects one line per problem: `file:line: field is X, but …; how to fix`. */
+/**
+ * Collects one line per problem: `file:line: field is X, but …; how to fix`. A field whose value came from
+ * elsewhere (`tune train --set lr=abc`) is named by where it was written instead: `--set lr=abc: …`.
+ */
 export class Problems {
   readonly list: string[] = [];
-  constructor(private readonly file: string, private readonly lines: Map<string, number>) {}
+  constructor(
+    private readonly file: string,
+    private readonly lines: Map<string, number>,
+    private readonly origins: ReadonlyMap<string, string> = new Map(),
+  ) {}
   add(path: string, message: string): void {
+    const origin = this.origins.get(path);
+    if (origin !== undefined) {
+      this.list.push(`${origin}: ${message}`);
+      return;
+    }
     const line = path ? lineFor(this.lines, path) : undefined;
     this.list.push(`${this.file}${line ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${message}`);
   }
@@ -24,7 +36,8 @@ export function closest(word: string, options: readonly string[]): string | null
     const d = editDistance(word, o);
     if (d < bestD) { bestD = d; best = o; }
   }
-  if (bestD <= Math.max(2, Math.floor(word.length / 3))) return best;
+  // Two edits turn any short word into any other ("n" into "lr"): short words get one.
+  if (bestD <= (word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3)))) return best;
   // A shortened name (n_startup for n_startup_trials) is far in edits but plainly meant.
   const longer = word.length >= 4 ? options.filter((o) => o.startsWith(word)) : [];
   return longer.length === 1 ? longer[0] : null;

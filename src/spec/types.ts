@@ -1,7 +1,8 @@
 import type { SearchSpace, ParamValue } from '../search/space.js';
+import type { Builtin } from './builtins.js';
 
 /** How a trial is run: the built-in worker, or any program that speaks the trial protocol (DESIGN §4). */
-export type TrialSpec = ({ builtin: 'mnist-mlp' | 'names-gpt' | 'spirals-mlp' } | { command: string[] }) & TrialCommon;
+export type TrialSpec = ({ builtin: Builtin } | { command: string[] }) & TrialCommon;
 
 export interface TrialCommon {
   params: Record<string, ParamValue>;

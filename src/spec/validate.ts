@@ -1,11 +1,13 @@
 import { BadInputError } from '../errors.js';
 import { type Distribution, type ParamValue, type SearchSpace } from '../search/space.js';
 import { isPlainObject } from '../util/json.js';
+import { BUILTINS, type Builtin } from './builtins.js';
+import { checkBuiltinTrial, chooseMode } from './check-declared.js';
 import { checkKeys, closest, Problems, show } from './problems.js';
 import { checkStrategy } from './strategy.js';
 import type { Spec, TrialSpec } from './types.js';
 
-export { closest };
+export { closest, BUILTINS, type Builtin };
 
 const TOP_KEYS = [
   'name', 'trial', 'search_space', 'searcher', 'scheduler', 'metric', 'mode', 'num_trials', 'max_iters',
@@ -14,9 +16,6 @@ const TOP_KEYS = [
 const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every', 'timeout', 'schedule', 'init_from', 'schedule_metric'];
 /** Search-space keys that change one field of one operation of the trial's schedule: schedule.<index>.<field>. */
 export const SCHEDULE_FIELD_KEY = /^schedule\.(\d+)\.(value|trigger_loss|max_wait_iters)$/;
-/** The built-in trials: a pure-TypeScript MLP on generated spirals, and the ONNX trainer's two models. */
-export const BUILTINS = ['mnist-mlp', 'names-gpt', 'spirals-mlp'] as const;
-export type Builtin = (typeof BUILTINS)[number];
 const DIST_KEYS: Record<Distribution['type'], string[]> = {
   uniform: ['type', 'low', 'high'],
   loguniform: ['type', 'low', 'high'],
@@ -144,12 +143,14 @@ function checkScheduleDimension(p: Problems, key: string, d: Distribution, trial
   }
 }
 
-function checkTrial(p: Problems, raw: unknown): TrialSpec {
+/** The trial; `known` is false when what it runs could not be read (its declaration then says nothing). */
+function checkTrial(p: Problems, raw: unknown): { trial: TrialSpec; known: boolean } {
   const fallback: TrialSpec = { builtin: 'mnist-mlp', params: {}, checkpoint_every: 1, timeout: null, schedule: null, init_from: 'scratch', schedule_metric: 'val_loss' };
-  if (raw === undefined || raw === null) return fallback;
+  const unknown = { trial: fallback, known: false };
+  if (raw === undefined || raw === null) return { trial: fallback, known: true };
   if (!isPlainObject(raw)) {
     p.add('trial', `is ${show(raw)}, but must be a mapping with either builtin: mnist-mlp (or names-gpt, spirals-mlp) or command: [program, args...]`);
-    return fallback;
+    return unknown;
   }
   checkKeys(p, raw, TRIAL_KEYS, 'trial');
   const params: Record<string, ParamValue> = {};
@@ -177,27 +178,29 @@ function checkTrial(p: Problems, raw: unknown): TrialSpec {
   const hasBuiltin = raw.builtin !== undefined;
   if (hasCommand && hasBuiltin) {
     p.add('trial', 'has both builtin and command; keep one of them');
-    return fallback;
+    return unknown;
   }
   if (hasCommand) {
     const c = raw.command;
     const list = typeof c === 'string' ? [c] : c;
     if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x !== '')) {
       p.add('trial.command', `is ${show(c)}, but must be a list of strings like [python3, train.py]`);
-      return fallback;
+      return unknown;
     }
-    return { command: list as string[], ...common };
+    return { trial: { command: list as string[], ...common }, known: true };
   }
+  const before = p.list.length;
   const builtin = stringField<Builtin>(p, raw, 'builtin', 'trial.builtin', 'mnist-mlp', BUILTINS);
-  return { builtin, ...common };
+  return { trial: { builtin, ...common }, known: p.list.length === before };
 }
 
 /**
  * Checks raw spec data and fills every default. All problems are reported at once, one line each
- * (file, line, field, rule, fix); any problem throws a BadInputError.
+ * (file, line, field, rule, fix); any problem throws a BadInputError. `origins` names where a field was
+ * written when not in the file (tune train's --set).
  */
-export function validateSpec(raw: unknown, file: string, lines: Map<string, number>, defaultName: string): Spec {
-  const p = new Problems(file, lines);
+export function validateSpec(raw: unknown, file: string, lines: Map<string, number>, defaultName: string, origins?: ReadonlyMap<string, string>): Spec {
+  const p = new Problems(file, lines, origins);
   if (!isPlainObject(raw)) {
     throw new BadInputError(`${file}: the spec must be a mapping of fields (name, trial, search_space, ...), but it is ${raw === null ? 'empty' : show(raw)}`);
   }
@@ -213,7 +216,7 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
       p.add('name', `is ${show(name)}, but may only hold letters, digits, ".", "_" and "-" (it names a folder)`);
     }
   }
-  const trial = checkTrial(p, raw.trial);
+  const { trial, known: trialKnown } = checkTrial(p, raw.trial);
 
   const search_space: SearchSpace = {};
   const beforeSpace = p.list.length;
@@ -233,8 +236,14 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
   }
 
   const spaceValid = p.list.length === beforeSpace;
+  // Against a trial that could not be read, every key would look wrong: say nothing more until it is fixed.
+  if (trialKnown) checkBuiltinTrial(p, trial, isPlainObject(raw.search_space) ? raw.search_space : {}, search_space);
+
   const metric = stringField(p, raw, 'metric', 'metric', 'val_loss');
-  const mode = stringField(p, raw, 'mode', 'mode', 'min', ['min', 'max'] as const);
+  const beforeMode = p.list.length;
+  const written = raw.mode === undefined || raw.mode === null ? null : stringField(p, raw, 'mode', 'mode', 'min', ['min', 'max'] as const);
+  // A mode that is neither min nor max was reported just now: no second line about its direction.
+  const mode = p.list.length > beforeMode || !trialKnown ? written ?? 'min' : chooseMode(p, trial, metric, written);
   const beforeBudget = p.list.length;
   const max_iters = intField(p, raw, 'max_iters', 'max_iters', 100, 1);
   const eval_interval = intField(p, raw, 'eval_interval', 'eval_interval', Math.min(10, max_iters), 1);

@@ -3,6 +3,7 @@
  * the hyperparameter operations of the schedule registry (change_* multiplies, set_* sets).
  */
 import { applyToParam, checkValue, operationSpec } from '../schedule/operations.js';
+import { bool, choice, domainProblem, nonNegativeInt, nonNegativeReal, positiveInt, positiveReal, unitInterval, type Domain } from './domain.js';
 import type { OptimizerHyper, OptimizerKind } from './optimizer.js';
 
 export interface Hyperparameters extends OptimizerHyper {
@@ -31,20 +32,38 @@ export const DEFAULT_HYPER: { readonly mlp: Hyperparameters; readonly gpt: Hyper
   gpt: { ...COMMON, lr: 3e-3, batch_size: 32, warmup_iters: 20 },
 };
 
+/** The optimizers the trainer builds: a Record, so a new OptimizerKind cannot be left out of the checks. */
+const OPTIMIZERS: Record<OptimizerKind, true> = { sgd: true, adamw: true };
+
+/**
+ * What each hyperparameter may be: the one place these rules live. resolveHyper checks against it when a
+ * trainer is built, and the spec's validation (src/spec/builtins.ts) checks values and ranges with it
+ * before any trial starts.
+ */
+export const HYPER_DOMAINS: { readonly [K in keyof Hyperparameters]: Domain } = {
+  optimizer: choice(...Object.keys(OPTIMIZERS)),
+  lr: positiveReal,
+  momentum: unitInterval,
+  beta1: unitInterval,
+  beta2: unitInterval,
+  eps: positiveReal,
+  weight_decay: nonNegativeReal,
+  batch_size: positiveInt,
+  grad_accum: positiveInt,
+  warmup_iters: nonNegativeInt,
+  clip: nonNegativeReal,
+  eval_interval: positiveInt,
+  augment: bool,
+};
+
 /** Defaults overlaid with `partial`, checked; errors name the parameter, its value and the rule. */
 export function resolveHyper(defaults: Hyperparameters, partial: Partial<Hyperparameters>): Hyperparameters {
   const h: Hyperparameters = { ...defaults, ...partial };
-  const fail = (k: string, rule: string): never => {
-    throw new Error(`hyperparameter ${k} is ${JSON.stringify(h[k as keyof Hyperparameters])}, but ${rule}`);
-  };
-  if (h.optimizer !== 'sgd' && h.optimizer !== 'adamw') fail('optimizer', 'must be "sgd" or "adamw"');
-  if (!(h.lr > 0)) fail('lr', 'must be > 0');
-  for (const k of ['batch_size', 'grad_accum', 'eval_interval'] as const) if (!Number.isInteger(h[k]) || h[k] < 1) fail(k, 'must be a whole number >= 1');
-  if (!Number.isInteger(h.warmup_iters) || h.warmup_iters < 0) fail('warmup_iters', 'must be a whole number >= 0');
-  for (const k of ['momentum', 'beta1', 'beta2'] as const) if (!(h[k] >= 0 && h[k] < 1)) fail(k, 'must be in [0, 1)');
-  for (const k of ['weight_decay', 'clip'] as const) if (!(h[k] >= 0)) fail(k, 'must be >= 0');
-  if (!(h.eps > 0)) fail('eps', 'must be > 0');
-  if (typeof h.augment !== 'boolean') fail('augment', 'must be true or false');
+  for (const [k, domain] of Object.entries(HYPER_DOMAINS)) {
+    const v = h[k as keyof Hyperparameters];
+    const why = domainProblem(domain, v);
+    if (why) throw new Error(`hyperparameter ${k} is ${JSON.stringify(v)}, but ${why}`);
+  }
   return h;
 }
 

@@ -11,29 +11,12 @@ import { applyToParam, operationSpec } from '../schedule/operations.js';
 import { accumulateGradients, evaluate, initMlp, sgdUpdate, widenMlp, zeroGradients, zeroOptimizer } from './mlp.js';
 import { loadMlpCheckpoint, saveMlpCheckpoint, type MlpTrainingState } from './mlp-checkpoint.js';
 import type { OperationMessage } from './protocol.js';
-import { TrialRuntime, type ParamValue } from './runtime.js';
+import { TrialRuntime } from './runtime.js';
 import { trainAndValidation } from './spiral-data.js';
+import { readSpiralsHyper, SPIRALS_ALIAS, type SpiralsHyper } from './spirals-hyper.js';
 
-const DEFAULTS = { lr: 0.1, momentum: 0.9, l2: 0, batch_size: 32, grad_accum: 1, warmup_iters: 0, hidden: 32, layers: 1 };
-type Hyper = typeof DEFAULTS & { eval_interval: number };
-/** Names the schedule's operations use for this worker's hyperparameters. */
-const PARAM_ALIAS: Record<string, keyof Hyper> = { weight_decay: 'l2' };
-
-function readHyper(config: Record<string, ParamValue>, evalInterval: number): Hyper {
-  const h: Hyper = { ...DEFAULTS, eval_interval: evalInterval };
-  for (const key of Object.keys(config)) {
-    const k = (PARAM_ALIAS[key] ?? key) as keyof Hyper;
-    if (!(k in DEFAULTS)) continue; // extra keys belong to the user; the worker ignores them
-    const v = config[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`config ${key} is ${JSON.stringify(v)}, but the mlp worker needs a number`);
-    h[k] = v;
-  }
-  for (const k of ['batch_size', 'grad_accum', 'hidden', 'layers'] as const) {
-    if (!Number.isInteger(h[k]) || h[k] < 1) throw new Error(`config ${k} is ${h[k]}, but must be a whole number >= 1`);
-  }
-  if (h.lr <= 0) throw new Error(`config lr is ${h.lr}, but must be > 0`);
-  return h;
-}
+type Hyper = SpiralsHyper;
+const PARAM_ALIAS = SPIRALS_ALIAS;
 
 async function main(): Promise<void> {
   const rt = new TrialRuntime();
@@ -47,7 +30,7 @@ async function main(): Promise<void> {
     s = loadMlpCheckpoint(isAbsolute(rt.checkpoint) ? rt.checkpoint : join(rt.trialDir, rt.checkpoint));
     rng = new Rng(s.rng);
   } else {
-    const h = readHyper(rt.config, rt.evalInterval);
+    const h = readSpiralsHyper(rt.config, rt.evalInterval);
     rng = new Rng(rt.seed);
     const sizes = [2, ...Array.from({ length: h.layers }, () => h.hidden), train.classes];
     const model = initMlp(sizes, () => rng.normal());

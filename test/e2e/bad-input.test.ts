@@ -158,9 +158,9 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
     const { lines: out, file } = await runBadSpec(lines(
       'name: frac', //                                        1
       'search_space:', //                                     2
-      '  layers: {type: int, low: 1.5, high: 3}', //          3
+      '  depth: {type: int, low: 1.5, high: 3}', //           3
     ));
-    assert.deepStrictEqual(out, [`tune: ${file}:3: search_space.layers: has low 1.5 and high 3, but an int range needs whole numbers`]);
+    assert.deepStrictEqual(out, [`tune: ${file}:3: search_space.depth: has low 1.5 and high 3, but an int range needs whole numbers`]);
   });
 
   test('spec: a choice with no values', async () => {
@@ -216,7 +216,7 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
       'searcher: grid', //                                    2
       'search_space:', //                                     3
       '  hidden: {type: grid, values: [16, 32, 64]}', //      4
-      '  layers: {type: int, low: 1, high: 2}', //            5
+      '  depth: {type: int, low: 1, high: 2}', //             5
       'num_trials: 7', //                                     6
     ));
     assert.deepStrictEqual(out, [`tune: ${file}:6: num_trials: is 7, but the grid has only 6 points; leave num_trials out to run them all`]);
@@ -242,10 +242,10 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
       'name: grid-huge', //                                   1
       'searcher: grid', //                                    2
       'search_space:', //                                     3
-      '  n: {type: int, low: 0, high: 1000000000}', //        4
+      '  batch_size: {type: int, low: 1, high: 1000000001}', // 4
     ));
     assert.equal(out.length, 1);
-    assert.match(out[0], new RegExp(`^tune: ${f}:4: search_space\\.n: is an int range of 1000000001 values, too many for the grid searcher`));
+    assert.match(out[0], new RegExp(`^tune: ${f}:4: search_space\\.batch_size: is an int range of 1000000001 values, too many for the grid searcher`));
   });
 
   test('spec: a trial with both builtin and command', async () => {
@@ -352,14 +352,14 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
   });
 
   test('spec: BOHB under any scheduler but Hyperband, an unknown strategy, a max_t that is not the budget', async () => {
-    const bohb = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'searcher: bohb', 'scheduler: asha'));
+    const bohb = await runBadSpec(lines('name: b', 'search_space: {momentum: {type: uniform, low: 0, high: 0.9}}', 'searcher: bohb', 'scheduler: asha'));
     assert.deepStrictEqual(bohb.lines, [`tune: ${bohb.file}:4: scheduler: is asha, but searcher bohb runs under scheduler: hyperband (BOHB is Hyperband's brackets with a model-based searcher); write scheduler: hyperband, or use searcher: tpe with scheduler: asha`]);
-    const name = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'searcher: tpee', 'scheduler: {type: hyperbnd}'));
+    const name = await runBadSpec(lines('name: b', 'search_space: {momentum: {type: uniform, low: 0, high: 0.9}}', 'searcher: tpee', 'scheduler: {type: hyperbnd}'));
     assert.deepStrictEqual(name.lines, [
       `tune: ${name.file}:3: searcher: is "tpee", but must be one of random, grid, tpe, bohb (did you mean "tpe"?)`,
       `tune: ${name.file}:4: scheduler.type: is "hyperbnd", but must be one of fifo, asha, hyperband (did you mean "hyperband"?)`,
     ]);
-    const maxT = await runBadSpec(lines('name: b', 'search_space: {lr: {type: uniform, low: 0, high: 1}}', 'max_iters: 300', 'scheduler: {type: hyperband, max_t: 200}'));
+    const maxT = await runBadSpec(lines('name: b', 'search_space: {momentum: {type: uniform, low: 0, high: 0.9}}', 'max_iters: 300', 'scheduler: {type: hyperband, max_t: 200}'));
     assert.deepStrictEqual(maxT.lines, [`tune: ${maxT.file}:4: scheduler.max_t: is 200, but a trial's full budget is max_iters (300); leave max_t out, or change max_iters`]);
   });
 
@@ -382,6 +382,126 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
     ), 'my experiment.yaml');
     assert.equal(out.length, 1);
     assert.match(out[0], new RegExp(`^tune: ${f}: the spec has no name, and its file name "my experiment" cannot be used as one .*; add name: my-experiment$`));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 1b. What a built-in trial declares: its hyperparameters, their values, its metrics
+// ---------------------------------------------------------------------------------------------------------
+
+describe('built-in trials: typos and bad values are refused before any session exists', { concurrency: 2 }, () => {
+  /** `tune train ARGS` in an empty folder (or one holding only `files`): refused, and nothing created. */
+  async function trainRefused(args: string[], files: Record<string, string> = {}) {
+    const cwd = scratch('train');
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(cwd, name), text);
+    const before = treeHashes(cwd);
+    const out = assertRefused(await runTune(['train', ...args], cwd));
+    assert.deepStrictEqual(treeHashes(cwd), before, 'nothing created or changed: no sessions/ folder');
+    return { out, cwd };
+  }
+
+  test('spec: a mistyped hyperparameter in search_space (hiden) names the field and the one meant', async () => {
+    const { lines: out, file } = await runBadSpec(lines(
+      'name: typo', //                                        1
+      'trial: {builtin: mnist-mlp}', //                       2
+      'search_space:', //                                     3
+      '  hiden: {type: choice, values: [64, 128]}', //        4
+    ));
+    assert.deepStrictEqual(out, [`tune: ${file}:4: search_space.hiden: unknown hyperparameter for mnist-mlp; did you mean "hidden"?`]);
+  });
+
+  test('spec: a value outside the domain in trial.params (optimizer: adam) says what is allowed', async () => {
+    const { lines: out, file } = await runBadSpec(lines(
+      'name: adam', //                                        1
+      'trial:', //                                            2
+      '  builtin: mnist-mlp', //                              3
+      '  params:', //                                         4
+      '    optimizer: adam', //                               5
+      'search_space:', //                                     6
+      '  lr: {type: loguniform, low: 0.001, high: 0.01}', //  7
+    ));
+    assert.deepStrictEqual(out, [`tune: ${file}:5: trial.params.optimizer: is "adam", but must be sgd or adamw`]);
+  });
+
+  test('spec: a searched range that reaches outside the domain (lr from 0)', async () => {
+    const { lines: out, file } = await runBadSpec(lines(
+      'name: lr-zero', //                                     1
+      'trial: {builtin: names-gpt}', //                       2
+      'search_space:', //                                     3
+      '  lr:', //                                             4
+      '    type: uniform', //                                 5
+      '    low: 0', //                                        6
+      '    high: 0.01', //                                    7
+    ));
+    assert.deepStrictEqual(out, [`tune: ${file}:6: search_space.lr.low: is 0, but lr must be a number > 0`]);
+  });
+
+  test('spec: a configuration the search can propose but the model cannot build (embd not divisible by heads)', async () => {
+    const { lines: out, f } = await runBadSpec(lines(
+      'name: heads', //                                       1
+      'trial: {builtin: names-gpt, params: {embd: 64}}', //   2
+      'search_space:', //                                     3
+      '  heads: {type: choice, values: [4, 6]}', //           4
+    ));
+    assert.equal(out.length, 1);
+    assert.match(out[0], new RegExp(`^tune: ${f}:3: search_space: names-gpt cannot train the configuration embd 64, heads 6, which the search can propose: gpt embd is 64, but must be divisible by heads \\(6\\)$`));
+  });
+
+  test('spec: a metric the built-in never reports (val_accuracy) gets the one meant', async () => {
+    const { lines: out, file } = await runBadSpec(lines(
+      'name: never-reported', //                              1
+      'trial: {builtin: mnist-mlp}', //                       2
+      'search_space:', //                                     3
+      '  lr: {type: loguniform, low: 0.001, high: 0.01}', //  4
+      'metric: val_accuracy', //                              5
+    ));
+    assert.deepStrictEqual(out, [`tune: ${file}:5: metric: is "val_accuracy", but mnist-mlp reports val_loss, val_acc, train_loss (did you mean "val_acc"?)`]);
+  });
+
+  test('spec: a mode against the metric\'s direction (val_acc, min) would call the worst trial best', async () => {
+    const { lines: out, file } = await runBadSpec(lines(
+      'name: wrong-way', //                                   1
+      'trial: {builtin: spirals-mlp}', //                     2
+      'search_space:', //                                     3
+      '  lr: {type: loguniform, low: 0.01, high: 0.1}', //    4
+      'metric: val_acc', //                                   5
+      'mode: min', //                                         6
+    ));
+    assert.deepStrictEqual(out, [`tune: ${file}:6: mode: is min, but val_acc of spirals-mlp is better when higher, so mode min would call the worst trial best; write mode: max, or leave mode out`]);
+  });
+
+  test('spec: a command trial\'s score-like metric with no mode must say which way is better', async () => {
+    const { lines: out, f } = await runBadSpec(lines(
+      'name: score', //                                       1
+      'trial: {command: [python3, train.py]}', //             2
+      'search_space:', //                                     3
+      '  lr: {type: loguniform, low: 0.001, high: 0.01}', //  4
+      'metric: accuracy', //                                  5
+    ));
+    assert.equal(out.length, 1);
+    assert.match(out[0], new RegExp(`^tune: ${f}:5: metric: is "accuracy", which reads as a score \\(accuracy: higher is better\\?\\), but mode is not given .*; add mode: max, or mode: min if lower is better$`));
+  });
+
+  test('train: --set of an unknown hyperparameter (lrr) gets the one meant', async () => {
+    const { out } = await trainRefused(['--set', 'lrr=0.1']);
+    assert.deepStrictEqual(out, ['tune: --set lrr=0.1: unknown hyperparameter for mnist-mlp; did you mean "lr"?']);
+  });
+
+  test('train: --set lr=abc must be a number', async () => {
+    const { out } = await trainRefused(['--set', 'lr=abc']);
+    assert.deepStrictEqual(out, ['tune: --set lr=abc: is "abc", but must be a number > 0']);
+  });
+
+  test('train: a bad --set value over a spec names the --set, not a line of the spec', async () => {
+    const { out } = await trainRefused(['spec.yaml', '--set', 'hidden=2.5'], { 'spec.yaml': 'trial: {builtin: spirals-mlp, params: {hidden: 16}}\nmax_iters: 100\n' });
+    assert.deepStrictEqual(out, ['tune: --set hidden=2.5: is 2.5, but must be a whole number >= 1']);
+  });
+
+  test('train: --set of a spec field tune train fixes says what to do instead; a bad run length names its --set', async () => {
+    const trials = await trainRefused(['--set', 'num_trials=3']);
+    assert.deepStrictEqual(trials.out, ['tune: --set num_trials=3: tune train runs one trial; search with tune SPEC']);
+    const length = await trainRefused(['--set', 'max_iters=lots']);
+    assert.deepStrictEqual(length.out, ['tune: --set max_iters=lots: is "lots", but must be a whole number; write it like 100']);
   });
 });
 

@@ -19,7 +19,7 @@ function searcherState(suggested: number) {
 }
 
 function freshState(): SessionState {
-  const spec = validateSpec({ search_space: { lr: { type: 'uniform', low: 0, high: 1 } } }, 'x.yaml', new Map(), 'exp');
+  const spec = validateSpec({ search_space: { lr: { type: 'uniform', low: 0.001, high: 1 } } }, 'x.yaml', new Map(), 'exp');
   return {
     schema: SESSION_SCHEMA, id: 's', experiment: 'exp', createdAt: 'now', status: 'running', spec, specRaw: null,
     specFile: null, specHash: '', baseDir: '/', searcher: { type: 'random', state: searcherState(0), finished: false },

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { createScheduler, createSearcher } from '../../search/index.js';
+import { describeSingleRun } from '../../spec/describe-trial.js';
 import { strategyLabel } from '../../spec/strategy.js';
 import { remember } from '../../session/trust.js';
 import { loadSpecSchedules } from '../../schedule/trial-schedule.js';
@@ -19,6 +20,8 @@ export interface StartOptions {
   scheduleWriteBack?: string | null;
   /** Runs once everything is checked, just before the session is created (tune train's backup). */
   beforeCreate?: () => void;
+  /** tune train: one configuration, so the start line says what it trains instead of how it searches. */
+  singleRun?: boolean;
 }
 
 /** Creates, locks and drives a new session for a checked spec. Every check happens before any write. */
@@ -56,8 +59,13 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
   remember(dir, { spec, baseDir: source.baseDir, writeBack: opts.scheduleWriteBack ?? null }, ctx.env);
   const store = SessionStore.create(dir, state);
   store.append({ type: 'session_started', pid: process.pid });
-  ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'}, ${spec.concurrency} at a time, ${spec.metric} ${spec.mode}`);
-  ctx.out(`strategy: ${strategyLabel(spec.searcher, spec.scheduler)}`);
+  if (opts.singleRun) {
+    ctx.out(`tune: ${describeSingleRun(spec)}`);
+    if (opts.scheduleWriteBack) ctx.out(`schedule: ${opts.scheduleWriteBack} (completed operations are written back to it)`);
+  } else {
+    ctx.out(`tune: experiment ${spec.name}, ${spec.num_trials} trial${spec.num_trials === 1 ? '' : 's'}, ${spec.concurrency} at a time, ${spec.metric} ${spec.mode}`);
+    ctx.out(`strategy: ${strategyLabel(spec.searcher, spec.scheduler)}`);
+  }
   ctx.out(`session: ${dir}`);
   return driveSession(store, lock, argv, ctx);
 }

@@ -9,7 +9,7 @@
 import {
   add, causalMask, div, gather, gelu, gemm, layerNorm, logSoftmax, matmul, mul, neg, oneHot, reduceSum, reshape,
   softmax, transpose, where, type FloatDType, type Value,
-} from '../onnx/index.js';
+} from '../onnx/builder.js';
 import type { BatchInputs, ModelDef, ParamSpec } from './types.js';
 
 export interface GptSizes {

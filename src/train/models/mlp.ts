@@ -2,7 +2,7 @@
  * Residual MLP classifier for MNIST: stem relu(x W0 + b0) [784 → H]; D blocks h + relu(h W1 + b1) W2 + b2
  * with W1 [H → F], W2 [F → H]; head h Wh + bh [H → 10]; softmax cross-entropy.
  */
-import { add, gemm, relu, softmaxCrossEntropy, type Graph, type Value } from '../onnx/index.js';
+import { add, gemm, relu, softmaxCrossEntropy, type Graph, type Value } from '../onnx/builder.js';
 import type { BatchInputs, ModelDef, ParamSpec } from './types.js';
 
 export interface MlpSizes {
