@@ -18,6 +18,8 @@ import { namesTask } from '../train/tasks/names.js';
 import type { Task } from '../train/tasks/types.js';
 import { trainAndValidation } from '../trial/spiral-data.js';
 import { grownSizes } from './grow-sizes.js';
+import { SPIRALS_ALIAS, SPIRALS_DEFAULTS } from '../trial/spirals-hyper.js';
+import { HYPER_KEYS, SIZE_KEYS } from '../train/config-keys.js';
 import { applyToParam, HYPERPARAMETERS, operationSpec } from './operations.js';
 import type { Operation } from './types.js';
 
@@ -53,13 +55,7 @@ export interface PlanTarget {
 
 const SCHEDULED = HYPERPARAMETERS.map((h) => h.param);
 
-/** The config keys the trainer worker hands the trainer (src/trial/trainer-worker.ts); it ignores others. */
-const SIZE_KEYS = { mlp: ['hidden', 'depth'], gpt: ['embd', 'heads', 'layers', 'block', 'tied'] } as const;
-const HYPER_KEYS = ['lr', 'optimizer', 'momentum', 'beta1', 'beta2', 'eps', 'weight_decay', 'batch_size', 'grad_accum', 'warmup_iters', 'clip', 'augment'] as const;
 
-/** The spirals worker's defaults and names (src/trial/spirals-worker.ts), which it keeps to itself. */
-const SPIRALS_DEFAULTS = { lr: 0.1, momentum: 0.9, l2: 0, batch_size: 32, grad_accum: 1, warmup_iters: 0, hidden: 32, layers: 1 };
-const SPIRALS_ALIAS: Readonly<Record<string, string>> = { weight_decay: 'l2' };
 const SPIRALS_INPUTS = 2;
 
 /** The trial a plan follows: the target's built-in, or, for a command trial or no target, an unknown model. */
@@ -131,12 +127,12 @@ interface OnnxState<Z> {
 /** mnist-mlp and names-gpt: the config split of the trainer worker, then the trainer's own rules. */
 function onnxTrial(name: string, kind: 'mlp' | 'gpt', params: Readonly<Record<string, ParamValue>>, set: Readonly<Record<string, string>>, evalInterval: number): PlanTrial<OnnxState<MlpSizes>> | PlanTrial<OnnxState<GptSizes>> {
   const defaultSizes: Record<string, ParamValue> = { ...(kind === 'mlp' ? mlp.sizes({}) : gpt.sizes({})) };
-  const keys = { ...pick(defaultSizes, SIZE_KEYS[kind]), ...pick({ ...DEFAULT_HYPER[kind] }, HYPER_KEYS), eval_interval: evalInterval };
+  const keys = { ...pick(defaultSizes, SIZE_KEYS[kind]), ...pick({ ...DEFAULT_HYPER[kind] }, HYPER_KEYS[kind]), eval_interval: evalInterval };
   const overrides = parseSet(set, keys, name);
   const config = { ...params, ...overrides };
   const sizes = pick(config, SIZE_KEYS[kind]);
   // As the worker does: the spec's evaluation interval, unless --set names another.
-  const hyper = { ...pick(config, HYPER_KEYS), eval_interval: overrides.eval_interval ?? evalInterval } as Partial<Hyperparameters>;
+  const hyper = { ...pick(config, HYPER_KEYS[kind]), eval_interval: overrides.eval_interval ?? evalInterval } as Partial<Hyperparameters>;
   if (kind === 'mlp') return followTrainer(name, kind, mnistTask(), sizes as Partial<MlpSizes>, hyper, describeMlp);
   // Checked before the data is cut into blocks of that length, as Trainer.create's model check would.
   const block = starting(name, () => gpt.sizes({ block: sizes.block as number | undefined }).block);

@@ -26,7 +26,7 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
   if (!SESSION_STATUSES.includes(raw.status as string)) say('status', `is ${JSON.stringify(raw.status)}, but must be one of ${SESSION_STATUSES.join(', ')}`);
   try {
     // The stored spec is the validated one, defaults filled in: it must still pass the same checks.
-    const spec = validateSpec(raw.spec, `${file} (spec)`, new Map(), 'session');
+    const spec = validateSpec(raw.spec, `${file} (spec)`, new Map(), 'session', undefined, { stored: true });
     raw.spec = spec;
   } catch (err) {
     for (const p of err instanceof BadInputError ? err.problems : [String(err)]) problems.push(`${p}; the session's spec was damaged or edited`);

@@ -5,6 +5,7 @@
  * not restated; only the model-size domains are written here, and a unit test holds them to the models.
  * The spec's validation and `tune train --set` check every key against these before any session exists.
  */
+import { HYPER_KEYS, SIZE_KEYS } from '../train/config-keys.js';
 import type { ParamValue } from '../search/space.js';
 import { bool, nonNegativeInt, positiveInt, type Domain } from '../train/domain.js';
 import { DEFAULT_HYPER, HYPER_DOMAINS, resolveHyper, type Hyperparameters } from '../train/hyper.js';
@@ -73,8 +74,6 @@ function trainerHyper(defaults: Hyperparameters, keys: readonly (keyof Hyperpara
   }));
 }
 
-/** The keys trainer-worker.ts passes to the trainer as hyperparameters (augment: the image classifier only). */
-const TRAINER_KEYS = ['lr', 'optimizer', 'batch_size', 'momentum', 'beta1', 'beta2', 'eps', 'weight_decay', 'grad_accum', 'warmup_iters', 'clip'] as const;
 
 function pick(config: Readonly<Record<string, ParamValue>>, keys: readonly string[]): Record<string, ParamValue> {
   return Object.fromEntries(keys.filter((k) => k in config).map((k) => [k, config[k]]));
@@ -91,13 +90,13 @@ const MNIST_MLP: BuiltinDeclaration = {
   hyper: [
     { name: 'hidden', domain: positiveInt, default: MLP_SIZES.hidden, headline: true, seenAs: ['width', 'hidden_size', 'hidden_dim', 'units'] },
     { name: 'depth', domain: nonNegativeInt, default: MLP_SIZES.depth, headline: true, seenAs: ['layers', 'n_layers', 'num_layers', 'blocks'] },
-    ...trainerHyper(DEFAULT_HYPER.mlp, [...TRAINER_KEYS, 'augment']),
+    ...trainerHyper(DEFAULT_HYPER.mlp, HYPER_KEYS.mlp),
   ],
   aliases: {},
   metrics: [LOSS, ACCURACY, TRAIN_LOSS],
   checkConfig(config) {
-    mlp.sizes(pick(config, ['hidden', 'depth']));
-    resolveHyper(DEFAULT_HYPER.mlp, pick(config, [...TRAINER_KEYS, 'augment']) as Partial<Hyperparameters>);
+    mlp.sizes(pick(config, SIZE_KEYS.mlp));
+    resolveHyper(DEFAULT_HYPER.mlp, pick(config, HYPER_KEYS.mlp) as Partial<Hyperparameters>);
   },
 };
 
@@ -110,13 +109,13 @@ const NAMES_GPT: BuiltinDeclaration = {
     { name: 'block', domain: positiveInt, default: GPT_SIZES.block, headline: true, seenAs: ['block_size', 'context', 'context_length', 'seq_len'] },
     { name: 'tied', domain: bool, default: GPT_SIZES.tied, seenAs: ['tie_weights', 'weight_tying', 'tie_embeddings'] },
     // augment shifts images: the trainer accepts it for the GPT and does nothing with it, so it is left out.
-    ...trainerHyper(DEFAULT_HYPER.gpt, TRAINER_KEYS),
+    ...trainerHyper(DEFAULT_HYPER.gpt, HYPER_KEYS.gpt),
   ],
   aliases: {},
   metrics: [LOSS, TRAIN_LOSS],
   checkConfig(config) {
-    gpt.sizes(pick(config, ['embd', 'heads', 'layers', 'block', 'tied']));
-    resolveHyper(DEFAULT_HYPER.gpt, pick(config, TRAINER_KEYS) as Partial<Hyperparameters>);
+    gpt.sizes(pick(config, SIZE_KEYS.gpt));
+    resolveHyper(DEFAULT_HYPER.gpt, pick(config, HYPER_KEYS.gpt) as Partial<Hyperparameters>);
   },
 };
 

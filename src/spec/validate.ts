@@ -199,7 +199,10 @@ function checkTrial(p: Problems, raw: unknown): { trial: TrialSpec; known: boole
  * (file, line, field, rule, fix); any problem throws a BadInputError. `origins` names where a field was
  * written when not in the file (tune train's --set).
  */
-export function validateSpec(raw: unknown, file: string, lines: Map<string, number>, defaultName: string, origins?: ReadonlyMap<string, string>): Spec {
+export function validateSpec(raw: unknown, file: string, lines: Map<string, number>, defaultName: string, origins?: ReadonlyMap<string, string>, opts: { stored?: boolean } = {}): Spec {
+  // A session's stored spec was accepted when the session began: the built-ins' declarations (which grow
+  // stricter over versions) do not judge it again, so an older session still resumes as it ran.
+  const declared = opts.stored !== true;
   const p = new Problems(file, lines, origins);
   if (!isPlainObject(raw)) {
     throw new BadInputError(`${file}: the spec must be a mapping of fields (name, trial, search_space, ...), but it is ${raw === null ? 'empty' : show(raw)}`);
@@ -237,13 +240,13 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
 
   const spaceValid = p.list.length === beforeSpace;
   // Against a trial that could not be read, every key would look wrong: say nothing more until it is fixed.
-  if (trialKnown) checkBuiltinTrial(p, trial, isPlainObject(raw.search_space) ? raw.search_space : {}, search_space);
+  if (trialKnown && declared) checkBuiltinTrial(p, trial, isPlainObject(raw.search_space) ? raw.search_space : {}, search_space);
 
   const metric = stringField(p, raw, 'metric', 'metric', 'val_loss');
   const beforeMode = p.list.length;
   const written = raw.mode === undefined || raw.mode === null ? null : stringField(p, raw, 'mode', 'mode', 'min', ['min', 'max'] as const);
   // A mode that is neither min nor max was reported just now: no second line about its direction.
-  const mode = p.list.length > beforeMode || !trialKnown ? written ?? 'min' : chooseMode(p, trial, metric, written);
+  const mode = p.list.length > beforeMode || !trialKnown || (!declared && written) ? written ?? 'min' : chooseMode(p, trial, metric, written);
   const beforeBudget = p.list.length;
   const max_iters = intField(p, raw, 'max_iters', 'max_iters', 100, 1);
   const eval_interval = intField(p, raw, 'eval_interval', 'eval_interval', Math.min(10, max_iters), 1);

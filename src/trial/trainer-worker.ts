@@ -12,14 +12,13 @@ import { Trainer, type Hyperparameters, type TrainerConfig } from '../train/inde
 import type { Json } from '../util/json.js';
 import { TrialRuntime, type ParamValue } from './runtime.js';
 
-const SIZE_KEYS = { mlp: ['hidden', 'depth'], gpt: ['embd', 'heads', 'layers', 'block', 'tied'] } as const;
-const HYPER_KEYS = ['lr', 'optimizer', 'momentum', 'beta1', 'beta2', 'eps', 'weight_decay', 'batch_size', 'grad_accum', 'warmup_iters', 'clip', 'augment'] as const;
+import { HYPER_KEYS, SIZE_KEYS } from '../train/config-keys.js';
 
 function configFor(kind: 'mlp' | 'gpt', config: Record<string, ParamValue>, seed: number, evalInterval: number): TrainerConfig {
   const sizes: Record<string, ParamValue> = {};
   for (const k of SIZE_KEYS[kind]) if (k in config) sizes[k] = config[k];
   const hyper: Record<string, ParamValue> = { eval_interval: evalInterval };
-  for (const k of HYPER_KEYS) if (k in config) hyper[k] = config[k];
+  for (const k of HYPER_KEYS[kind]) if (k in config) hyper[k] = config[k];
   // Sizes and hyperparameters are checked by the trainer, which names the key, the value and the rule.
   return { kind, seed, sizes, hyper: hyper as Partial<Hyperparameters> } as TrainerConfig;
 }

@@ -14,6 +14,7 @@ import { validateSpec } from '../../src/spec/validate.js';
 import { resolveHyper, DEFAULT_HYPER } from '../../src/train/hyper.js';
 import { Trainer } from '../../src/train/index.js';
 import { ROOT } from '../helpers/tune.js';
+import { HYPER_KEYS, SIZE_KEYS } from '../../src/train/config-keys.js';
 
 /** Values just inside and just outside a hyperparameter's declared domain. */
 function probes(h: HyperDeclaration): { inside: unknown[]; outside: unknown[] } {
@@ -51,18 +52,10 @@ for (const builtin of BUILTINS) {
   });
 }
 
-test('the trainer worker passes exactly the declared keys of mnist-mlp and names-gpt to the trainer', () => {
-  // trainer-worker.ts runs a trial when loaded, so its key lists are read from its source. When the worker
-  // takes its keys from src/spec/builtins.ts, this test can go.
-  const source = readFileSync(join(ROOT, 'src', 'trial', 'trainer-worker.ts'), 'utf8');
-  const list = (text: string): string[] => [...text.matchAll(/'([a-z_0-9]+)'/g)].map((m) => m[1]);
-  const sizes = /const SIZE_KEYS = \{ mlp: \[([^\]]*)\], gpt: \[([^\]]*)\] \}/.exec(source);
-  const hyper = /const HYPER_KEYS = \[([^\]]*)\]/.exec(source);
-  assert.ok(sizes && hyper, 'trainer-worker.ts still names its keys in SIZE_KEYS and HYPER_KEYS');
+test('mnist-mlp and names-gpt declare exactly the keys the trainer worker passes to the trainer', () => {
   const declared = (b: 'mnist-mlp' | 'names-gpt') => declarationOf(b).hyper.map((h) => h.name).sort();
-  assert.deepEqual(declared('mnist-mlp'), [...list(sizes[1]), ...list(hyper[1])].sort());
-  // augment shifts images: the GPT ignores it, so its declaration leaves it out on purpose.
-  assert.deepEqual(declared('names-gpt'), [...list(sizes[2]), ...list(hyper[1]).filter((k) => k !== 'augment')].sort());
+  assert.deepEqual(declared('mnist-mlp'), [...SIZE_KEYS.mlp, ...HYPER_KEYS.mlp].sort());
+  assert.deepEqual(declared('names-gpt'), [...SIZE_KEYS.gpt, ...HYPER_KEYS.gpt].sort());
 });
 
 test('mnist-mlp and names-gpt declare exactly the metrics their worker reports', async () => {
@@ -196,4 +189,12 @@ test('resolveHyper keeps refusing a bad value with its name, value and rule', ()
   assert.throws(() => resolveHyper(DEFAULT_HYPER.mlp, { optimizer: 'adam' as 'sgd' }), /^Error: hyperparameter optimizer is "adam", but must be sgd or adamw$/);
   assert.throws(() => resolveHyper(DEFAULT_HYPER.mlp, { lr: 0 }), /hyperparameter lr is 0, but must be a number > 0/);
   assert.throws(() => resolveHyper(DEFAULT_HYPER.mlp, { beta2: 1 }), /hyperparameter beta2 is 1, but must be a number in \[0, 1\)/);
+});
+
+test("a session's stored spec is not judged again by the declarations, so older sessions still resume", () => {
+  // Accepted by tunes before the declarations: an lr range from 0, a user key, val_acc minimised.
+  const old = { name: 'old', trial: { builtin: 'mnist-mlp', params: { note: 'mine' } }, search_space: { lr: { type: 'uniform', low: 0, high: 0.1 } }, metric: 'val_acc', mode: 'min' };
+  assert.throws(() => validateSpec(old, 'spec.yaml', new Map(), 'old'), BadInputError);
+  const spec = validateSpec(old, 'session.json (spec)', new Map(), 'session', undefined, { stored: true });
+  assert.equal(spec.mode, 'min');
 });
