@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -120,7 +120,7 @@ test('where the cache lives: TUNE_CACHE_DIR, else $XDG_CACHE_HOME/tune when abso
   assert.equal(dataCacheDir({}), join(homedir(), '.cache', 'tune'));
 });
 
-test('processes converting at the same moment leave one whole file and no temporary ones', async () => {
+test('processes converting at the same moment leave one whole file and no temporary ones', async (t) => {
   const dir = tmpDir('tune-cache-');
   const size = 8 << 20; // about MNIST's size, so the writes take long enough to overlap
   const script = join(tmpDir('tune-cache-script-'), 'child.ts');
@@ -139,8 +139,21 @@ process.stdout.write(ok ? 'ok' : 'wrong');
     p.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`))));
   });
-  assert.deepEqual(await Promise.all([run(), run(), run()]), ['ok', 'ok', 'ok']);
+  // Meanwhile a reader looks again and again: whenever the file is there, it is whole.
+  const path = join(dir, 'toy.bin');
+  let finished = false;
+  const children = Promise.all([run(), run(), run()]).finally(() => (finished = true));
+  let seen = 0;
+  while (!finished) {
+    if (existsSync(path)) {
+      seen++;
+      assert.ok(readCachedPayload(path, 'toy@1.0.0'), 'a reader found a partly written file');
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  assert.deepEqual(await children, ['ok', 'ok', 'ok']);
+  t.diagnostic(`the reader found the file ${seen} times while the writers ran`);
   assert.deepEqual(readdirSync(dir), ['toy.bin']);
-  const payload = readCachedPayload(join(dir, 'toy.bin'), 'toy@1.0.0');
+  const payload = readCachedPayload(path, 'toy@1.0.0');
   assert.ok(payload && payload.length === size);
 });
