@@ -5,10 +5,12 @@
  *         the cache existed, and still does on a read-only home;
  *   cold  an empty cache dir: parse, convert and write the cache (the first trial after an install);
  *   warm  the cache is there (every later trial).
- * Loader rows: time from process start (performance.now()) to the data being ready, the load call alone,
- * and the process's peak RSS (process.resourceUsage().maxRSS) once it is. Trial rows: the real mnist-mlp
- * worker (1 step, 1 evaluation), spawn → its first protocol message, and its VmHWM at that moment.
- * Modes take turns within each round, so a burst of load from other processes falls on all of them.
+ * Loader rows: from process start to the data being ready, in wall time (performance.now()) and in the
+ * process's CPU time (process.cpuUsage(): what other processes on a shared machine distort least), the
+ * load call's own CPU time, and the peak RSS (process.resourceUsage().maxRSS) once the data is ready.
+ * Trial rows: the real mnist-mlp worker (1 step, 1 evaluation) from spawn to its first protocol message,
+ * its CPU time then (/proc/<pid>/stat, 10 ms ticks) and its VmHWM at that moment. Modes take turns within
+ * each round, so a burst of load from other processes falls on all of them.
  *
  *   node --import tsx bench/data-load.ts [--quick]     (build first: npm run build)
  *
@@ -32,11 +34,13 @@ type Dataset = 'mnist' | 'names';
 
 interface LoaderSample {
   readyMs: number;
-  loadMs: number;
+  readyCpuMs: number;
+  loadCpuMs: number;
   peakRssMiB: number;
 }
 interface TrialSample {
   firstMessageMs: number;
+  cpuMs: number;
   peakRssMiB: number;
 }
 interface Stat {
@@ -45,13 +49,19 @@ interface Stat {
   max: number;
   n: number;
 }
+interface LoaderStats {
+  readyMs: Stat;
+  readyCpuMs: Stat;
+  loadCpuMs: Stat;
+  peakRssMiB: Stat;
+}
 export interface DataLoadResult {
   machine: Record<string, unknown>;
   rounds: number;
   /** A process that imports the loaders and loads nothing: node + module start-up. */
-  bare: { readyMs: Stat; peakRssMiB: Stat };
-  loader: Record<Dataset, Record<Mode, { readyMs: Stat; loadMs: Stat; peakRssMiB: Stat }>>;
-  mnistTrial: Record<Mode, { firstMessageMs: Stat; peakRssMiB: Stat }>;
+  bare: LoaderStats;
+  loader: Record<Dataset, Record<Mode, LoaderStats>>;
+  mnistTrial: Record<Mode, { firstMessageMs: Stat; cpuMs: Stat; peakRssMiB: Stat }>;
 }
 
 function stat(xs: number[]): Stat {
@@ -68,10 +78,12 @@ function loaderScript(dataset: Dataset | null): string {
   const call = dataset === 'mnist' ? 'm.loadMnist()' : dataset === 'names' ? 'n.loadNames(16)' : '0';
   return `import * as m from ${url('mnist')};
 import * as n from ${url('names')};
-const t0 = performance.now();
+const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+const c0 = cpuMs();
 ${call};
+const c1 = cpuMs();
 const t1 = performance.now();
-process.stdout.write(JSON.stringify({ readyMs: t1, loadMs: t1 - t0, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
+process.stdout.write(JSON.stringify({ readyMs: t1, readyCpuMs: c1, loadCpuMs: c1 - c0, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
 }
 
 function runLoader(dataset: Dataset | null, cacheDir: string): Promise<LoaderSample> {
@@ -93,6 +105,13 @@ function vmHwmMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** utime + stime of a live process, in ms (Linux clock ticks are 10 ms almost everywhere). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The mnist-mlp worker as tune starts it, stopped (stdin closed) once it has sent its first message. */
 function runTrial(work: string, cacheDir: string): Promise<TrialSample> {
   const trialDir = mkdtempSync(join(work, 'trial-'));
@@ -112,7 +131,7 @@ function runTrial(work: string, cacheDir: string): Promise<TrialSample> {
     let err = '';
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
     (child.stdio[3] as NodeJS.ReadableStream).once('data', () => {
-      sample = { firstMessageMs: performance.now() - t0, peakRssMiB: vmHwmMiB(child.pid as number) };
+      sample = { firstMessageMs: performance.now() - t0, cpuMs: cpuMsOf(child.pid as number), peakRssMiB: vmHwmMiB(child.pid as number) };
       child.stdin!.end();
     });
     child.on('close', (code, signal) => (sample ? res(sample) : rej(new Error(`trial exited ${code ?? signal} before its first message: ${err}`))));
@@ -144,14 +163,16 @@ export async function measureDataLoad(opts: { quick: boolean; log: (line: string
       mkdirSync(dir);
       for (const mode of MODES) trial[mode].push(await runTrial(work, mode === 'json' ? unwritable : dir));
     }
-    const loaderStats = (xs: LoaderSample[]) => ({ readyMs: stat(xs.map((s) => s.readyMs)), loadMs: stat(xs.map((s) => s.loadMs)), peakRssMiB: stat(xs.map((s) => s.peakRssMiB)) });
+    const loaderStats = (xs: LoaderSample[]): LoaderStats => ({
+      readyMs: stat(xs.map((s) => s.readyMs)), readyCpuMs: stat(xs.map((s) => s.readyCpuMs)), loadCpuMs: stat(xs.map((s) => s.loadCpuMs)), peakRssMiB: stat(xs.map((s) => s.peakRssMiB)),
+    });
     const per = <T, U>(f: (m: Mode) => T, g: (t: T) => U) => Object.fromEntries(MODES.map((m) => [m, g(f(m))])) as Record<Mode, U>;
     return {
       machine,
       rounds,
-      bare: { readyMs: stat(bare.map((s) => s.readyMs)), peakRssMiB: stat(bare.map((s) => s.peakRssMiB)) },
+      bare: loaderStats(bare),
       loader: { mnist: per((m) => loader.mnist[m], loaderStats), names: per((m) => loader.names[m], loaderStats) },
-      mnistTrial: per((m) => trial[m], (xs) => ({ firstMessageMs: stat(xs.map((s) => s.firstMessageMs)), peakRssMiB: stat(xs.map((s) => s.peakRssMiB)) })),
+      mnistTrial: per((m) => trial[m], (xs) => ({ firstMessageMs: stat(xs.map((s) => s.firstMessageMs)), cpuMs: stat(xs.map((s) => s.cpuMs)), peakRssMiB: stat(xs.map((s) => s.peakRssMiB)) })),
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -159,13 +180,15 @@ export async function measureDataLoad(opts: { quick: boolean; log: (line: string
 }
 
 export function formatDataLoad(r: DataLoadResult): string {
-  const f = (s: Stat) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
-  const rows: string[][] = [['data load, medians (min–max) of ' + r.rounds, 'ready ms from start', 'load call ms', 'peak RSS MiB']];
-  rows.push(['bare process (imports only)', f(r.bare.readyMs), '-', f(r.bare.peakRssMiB)]);
-  for (const d of ['mnist', 'names'] as const) {
-    for (const m of MODES) rows.push([`${d}, ${m}`, f(r.loader[d][m].readyMs), f(r.loader[d][m].loadMs), f(r.loader[d][m].peakRssMiB)]);
+  const f = (s: Stat) => `${s.median.toFixed(0)} (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
+  const rows: string[][] = [[`data load, median (min–max) of ${r.rounds}`, 'wall ms to ready', 'CPU ms to ready', 'CPU ms in load', 'peak RSS MiB']];
+  const loaderRow = (label: string, s: LoaderStats, load: boolean) => [label, f(s.readyMs), f(s.readyCpuMs), load ? f(s.loadCpuMs) : '-', f(s.peakRssMiB)];
+  rows.push(loaderRow('bare process (imports only)', r.bare, false));
+  for (const d of ['mnist', 'names'] as const) for (const m of MODES) rows.push(loaderRow(`${d}, ${m}`, r.loader[d][m], true));
+  for (const m of MODES) {
+    const t = r.mnistTrial[m];
+    rows.push([`mnist-mlp trial, ${m}: to 1st message`, f(t.firstMessageMs), f(t.cpuMs), '-', f(t.peakRssMiB)]);
   }
-  for (const m of MODES) rows.push([`mnist-mlp trial, ${m}: spawn → first message`, f(r.mnistTrial[m].firstMessageMs), '-', f(r.mnistTrial[m].peakRssMiB)]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   return rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
