@@ -19,6 +19,7 @@ import { measureSessionStore } from './session-store.js';
 import { formatTrainerSpeed, measureTrainerSpeed } from './trainer-speed.js';
 import { formatSearchQuality, measureSearchQuality } from './search-quality.js';
 import { formatMainJob, measureMainJob } from './main-job.js';
+import { benchDataLoad } from './data-load.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The real bin, started directly (never through npx or npm, whose warnings would mix into stdout). */
@@ -1133,6 +1134,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatTrainerSpeed(trainer)}\n`);
   process.stdout.write(`\n${formatSearchQuality(search)}\n`);
   process.stdout.write(`\n${formatMainJob(mainJob)}\n`);
+  await benchDataLoad({ quick: QUICK, log });
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`\nwrote ${file}\n`);
 }

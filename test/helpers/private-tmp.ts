@@ -9,4 +9,6 @@ import { join } from 'node:path';
 
 const dir = mkdtempSync(join(tmpdir(), 'tune-unit-'));
 process.env.TMPDIR = dir;
+// The trainer's data cache (src/util/data-cache.ts) too: tests never write into the user's ~/.cache/tune.
+process.env.TUNE_CACHE_DIR = join(dir, 'cache');
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

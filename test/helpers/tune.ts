@@ -37,9 +37,16 @@ export function testTrustDir(): string {
   return trustStore;
 }
 
+let dataCache: string | null = null;
+/** The data cache of this test process's trials (the built-in trainer keeps converted datasets there). */
+export function testCacheDir(): string {
+  dataCache ??= tmpDir('tune-cache-');
+  return dataCache;
+}
+
 export function startTune(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; result: Promise<TuneResult>; stdoutSoFar: () => string } {
-  // Tests never write into the user's own ~/.config/tune.
-  const child = spawn(TUNE_BIN, args, { cwd, env: { ...process.env, TUNE_TRUST_DIR: testTrustDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Tests never write into the user's own ~/.config/tune or ~/.cache/tune.
+  const child = spawn(TUNE_BIN, args, { cwd, env: { ...process.env, TUNE_TRUST_DIR: testTrustDir(), TUNE_CACHE_DIR: testCacheDir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
