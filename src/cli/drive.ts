@@ -13,6 +13,7 @@ import { PlainReporter } from '../ui/plain-reporter.js';
 import type { ViewCommands } from '../ui/snapshot.js';
 import type { CliContext } from './context.js';
 import { resultsTable } from './results-view.js';
+import { runOnPauseHook } from './on-pause-hook.js';
 
 /**
  * Runs a session that is open and locked until it completes or pauses, then prints how it ended. The
@@ -106,13 +107,24 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     if (ctx.stdinIsTTY) stopKeys = listenForKeys(process.stdin, { pause: () => pause('p'), quit: () => quit('q'), interrupt: () => interrupt('Ctrl+C') });
   }
 
-  let outcome;
+  let outcome: Awaited<ReturnType<Orchestrator['run']>> | undefined;
+  /**
+   * The spec's on_pause hook, once the paused session is written and while tune still holds its lock (so
+   * the hook sees the session as it will be resumed, and nothing else writes beside its log).
+   */
+  const hook = async () => {
+    const argv = store.state.spec.on_pause;
+    if (outcome !== 'paused' || !argv) return;
+    const reason = orchestrator.haltReason ?? orchestrator.pauseReason ?? (quitBy ? `${quitBy}: quit` : 'paused');
+    const problem = await runOnPauseHook({ argv, baseDir: store.state.baseDir, sessionDir: store.dir, resumeCommand: resumeCommand(ctx.cwd, store.dir, ctx.scriptPath, ctx.env.PATH), reason, env: ctx.env });
+    if (problem) ctx.err(`tune: ${problem}`);
+  };
   try {
     outcome = await orchestrator.run();
   } finally {
     finishing = true;
     // Each step runs whatever the one before did: the terminal is restored and the lock released always.
-    const steps: (() => unknown)[] = [() => view?.stop(), () => ui?.close(), () => stopKeys?.(), () => reporter?.stop(), () => store.close(), () => lock.release()];
+    const steps: (() => unknown)[] = [() => view?.stop(), () => ui?.close(), () => stopKeys?.(), () => reporter?.stop(), () => store.close(), () => hook(), () => lock.release()];
     for (const step of steps) {
       try {
         await step();
@@ -134,7 +146,9 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     const done = s.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length;
     ctx.out('');
     const trials = (n: number) => `${n} trial${n === 1 ? '' : 's'}`;
-    ctx.out(`${quitBy ? 'Quit' : trouble ? 'Halted' : 'Paused'}: ${trials(done)} done, ${paused} paused, ${waiting ? `${waiting} waiting at a rung, ` : ''}${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
+    // Said when the spec paused it (pause_after, pause_when); a key or signal the user sent needs no telling.
+    const why = !quitBy && !trouble && orchestrator.pauseReason && /^pause_/.test(orchestrator.pauseReason) ? ` by ${orchestrator.pauseReason}` : '';
+    ctx.out(`${quitBy ? 'Quit' : trouble ? 'Halted' : 'Paused'}${why}: ${trials(done)} done, ${paused} paused, ${waiting ? `${waiting} waiting at a rung, ` : ''}${pending} pending, ${s.spec.num_trials - s.trials.length} not started. Session saved in ${store.dir}`);
     ctx.out('To resume exactly where it stopped, run:');
     ctx.out(resumeCommand(ctx.cwd, store.dir, ctx.scriptPath, ctx.env.PATH));
     return trouble ? EXIT.internal : EXIT.paused;

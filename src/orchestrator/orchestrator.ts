@@ -10,6 +10,8 @@ import { trialScheduleFor } from '../schedule/trial-schedule.js';
 import { dueOperations } from '../schedule/trigger.js';
 import type { Launcher, TrialProcess } from './launcher.js';
 import { restartPoint } from '../session/trial-files.js';
+import { formatDuration } from '../spec/duration.js';
+import { pauseWhenSide } from '../spec/session-control.js';
 import { describeFault, diskErrorIn, type EnvironmentFault } from '../session/fault.js';
 
 export type RunOutcome = 'completed' | 'failed' | 'paused';
@@ -42,6 +44,8 @@ interface Live {
   checkpointSeq: number;
   /** Where this run of the trial begins in its stderr log. */
   stderrStart: number;
+  /** Stopped by tune because it had not reached its boundary within pause_timeout. */
+  pauseTimedOut: boolean;
 }
 
 /**
@@ -73,11 +77,44 @@ export class Orchestrator {
    * or nothing else runs (then the session halts, saying so once).
    */
   private readonly suspects = new Map<string, string>();
+  /** Why the session is pausing, as first asked. */
+  private pauseReasonText: string | null = null;
+  /** The best value so far of pause_when's metric; the condition already held when this run began. */
+  private watched: { best: number | null; heldAtStart: boolean } = { best: null, heldAtStart: false };
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly o: OrchestratorOptions) {
     this.searcherState = copyOf(o.store.state.searcher.state);
     this.schedulerState = copyOf(o.store.state.scheduler.state);
     o.store.onFault((f) => this.onEnvironmentFault(f));
+    const w = o.store.state.spec.pause_when;
+    if (w) {
+      for (const t of o.store.state.trials) {
+        this.watch(t.last?.[w.metric]);
+        if (w.metric === o.store.state.spec.metric) this.watch(t.best?.value);
+      }
+      this.watched.heldAtStart = this.pauseWhenHolds();
+    }
+  }
+
+  /** Why the session is pausing (the first reason asked), or null. */
+  get pauseReason(): string | null {
+    return this.pauseReasonText;
+  }
+
+  private watch(v: number | null | undefined): void {
+    const w = this.state.spec.pause_when;
+    if (!w || typeof v !== 'number' || Number.isNaN(v)) return;
+    const b = this.watched.best;
+    if (b === null || (pauseWhenSide(w).side === 'below' ? v < b : v > b)) this.watched.best = v;
+  }
+
+  private pauseWhenHolds(): boolean {
+    const w = this.state.spec.pause_when;
+    const b = this.watched.best;
+    if (!w || b === null) return false;
+    const { side, value } = pauseWhenSide(w);
+    return side === 'below' ? b < value : b > value;
   }
 
   /** Why the run was halted (it then ends 'paused', resumable), or null. */
@@ -117,8 +154,17 @@ export class Orchestrator {
       this.resolveRun = resolve;
       this.rejectRun = reject;
     });
+    // pause_after counts this run's wall-clock time: a resumed session has its whole budget again.
+    const after = this.state.spec.pause_after;
+    if (after !== null) this.later(after, () => this.requestPause(`pause_after ${formatDuration(after)}: this run's time is up`));
     this.fill();
     return done;
+  }
+
+  private later(seconds: number, f: () => void): void {
+    const timer = setTimeout(f, seconds * 1000);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   /**
@@ -141,6 +187,18 @@ export class Orchestrator {
   requestPause(reason: string): void {
     if (this.pausing || this.finished) return;
     this.pausing = true;
+    this.pauseReasonText = reason;
+    // A trial that does not reach its boundary in pause_timeout is stopped; it resumes from its last checkpoint.
+    const limit = this.state.spec.pause_timeout;
+    if (limit !== null) {
+      this.later(limit, () => {
+        for (const l of this.live.values()) {
+          if (l.ended) continue;
+          l.pauseTimedOut = true;
+          l.proc.kill();
+        }
+      });
+    }
     this.o.store.files.raisePauseSignal(reason);
     this.o.store.append({ type: 'pause_requested', reason });
     this.maybeFinish();
@@ -335,7 +393,7 @@ export class Orchestrator {
     };
     const stderrStart = files.stderrSize(t.id);
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
-    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart };
+    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart, pauseTimedOut: false };
     this.live.set(t.id, live);
     this.watchSilence(live);
     this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, fromIteration: t.checkpoint?.iteration ?? null });
@@ -402,6 +460,15 @@ export class Orchestrator {
           return;
         }
         files.appendMetrics(t.id, msg.iteration, msg.metrics);
+        const w = this.state.spec.pause_when;
+        if (w) {
+          this.watch(msg.metrics[w.metric]);
+          // Only a crossing in this run pauses: a condition that already held when it began would pause at once.
+          if (!this.watched.heldAtStart && this.pauseWhenHolds()) {
+            const { side, value } = pauseWhenSide(w);
+            this.requestPause(`pause_when: ${w.metric} ${side} ${value} (${w.metric} ${this.watched.best} by trial ${t.id} at iteration ${msg.iteration})`);
+          }
+        }
         const { verdict, fresh } = this.verdictFor(t, msg.iteration, msg.metrics);
         let decision = verdict;
         if (decision === 'continue' && (this.pausing || this.held.has(t.id))) decision = 'pause';
@@ -476,7 +543,10 @@ export class Orchestrator {
     if (live.silence) clearTimeout(live.silence);
     this.live.delete(t.id);
     try {
-      if ((this.quitting || this.halted !== null) && !live.ended) {
+      if (live.pauseTimedOut && !live.ended) {
+        const limit = formatDuration(this.state.spec.pause_timeout ?? 0);
+        this.o.store.append({ type: 'trial_interrupted', id: t.id, reason: `no validation boundary within pause_timeout ${limit}: stopped, resumes from its last checkpoint` });
+      } else if ((this.quitting || this.halted !== null) && !live.ended) {
         // Killed by tune, or died while the session was halting (most likely of the same disk): not its fault.
         this.o.store.append({ type: 'trial_interrupted', id: t.id });
       } else if (!live.ended) {
@@ -532,6 +602,7 @@ export class Orchestrator {
     const open = this.state.trials.some((t) => t.status === 'pending' || t.status === 'paused' || t.status === 'running' || t.status === 'waiting');
     if (!open && this.state.searcher.finished) {
       this.finished = true;
+      for (const timer of this.timers) clearTimeout(timer);
       const anyOk = this.state.trials.some((t) => t.status === 'completed' || t.status === 'stopped');
       const status = anyOk ? 'completed' : 'failed';
       this.o.store.append({ type: 'session_finished', status });
@@ -542,6 +613,7 @@ export class Orchestrator {
     // Nothing runs and only trials paused one by one are left: the session is paused as a whole.
     if (this.pausing || (this.held.size > 0 && !this.nextRunnable())) {
       this.finished = true;
+      for (const timer of this.timers) clearTimeout(timer);
       this.o.store.append({ type: 'session_paused' });
       this.o.store.files.clearPauseSignal();
       this.resolveRun('paused');
@@ -561,6 +633,7 @@ export class Orchestrator {
   private fail(err: Error): void {
     if (this.finished) return;
     this.finished = true;
+    for (const timer of this.timers) clearTimeout(timer);
     for (const l of this.live.values()) l.proc.kill();
     this.o.store.files.clearPauseSignal();
     this.rejectRun(err);

@@ -69,6 +69,10 @@ export interface SessionState {
   /** Every schedule file the spec names, as read when the session was created. */
   schedules: Record<string, StoredSchedule>;
   trials: TrialRecord[];
+  /** Why the session last paused (p, Ctrl+C, pause_after, pause_when, a fault), while it is paused. */
+  pauseReason?: string | null;
+  /** Changes made on resume (--num-trials, --max-iters, --concurrency), oldest first. */
+  history?: { at: string; change: string }[];
   /** Sequence number of the last journal event folded into this state. */
   seq: number;
 }
@@ -95,7 +99,7 @@ export type EventBody =
   | { type: 'checkpoint'; id: string; checkpoint: CheckpointRecord }
   | { type: 'checkpoint_fallback'; id: string; reason: string }
   | { type: 'trial_paused'; id: string; iteration: number }
-  | { type: 'trial_interrupted'; id: string }
+  | { type: 'trial_interrupted'; id: string; reason?: string }
   | ({ type: 'trial_completed'; id: string; iteration: number } & StrategyStates)
   | ({ type: 'trial_stopped'; id: string; iteration: number } & StrategyStates)
   | ({ type: 'trial_failed'; id: string; error: string; final: boolean } & StrategyStates)
@@ -131,6 +135,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'session_started':
     case 'session_resumed':
       state.status = 'running';
+      state.pauseReason = null;
       break;
     case 'trial_created':
       state.trials.push({
@@ -233,6 +238,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       if (ev.num_trials > state.trials.length) state.searcher.finished = false;
       break;
     case 'pause_requested':
+      state.pauseReason ??= ev.reason;
       break;
     case 'session_paused':
       state.status = 'paused';

@@ -9,6 +9,7 @@ export function renderSummary(state: SessionState): string {
     session: state.id,
     experiment: state.experiment,
     status: state.status,
+    ...(state.status === 'paused' && state.pauseReason ? { paused_because: state.pauseReason } : {}),
     created: state.createdAt,
     spec_file: state.specFile ?? '(built-in default)',
     strategy: { searcher: state.spec.searcher.type, scheduler: state.spec.scheduler.type, label: strategyLabel(state.spec.searcher, state.spec.scheduler), metric: state.spec.metric, mode: state.spec.mode },

@@ -23,6 +23,11 @@ export function commandOf(spec: Spec): string[] | null {
   return 'command' in spec.trial ? spec.trial.command : null;
 }
 
+/** The on_pause hook, code too (DESIGN §5.7), or null. Older specs have no such field. */
+function hookOf(spec: Spec): string[] | null {
+  return spec.on_pause ?? null;
+}
+
 /** What a session would do beyond tune's own code and its own folder. */
 export interface Reach {
   spec: Spec;
@@ -32,11 +37,13 @@ export interface Reach {
 }
 
 function needsTrust(r: Reach): boolean {
-  return commandOf(r.spec) !== null || r.writeBack !== null;
+  return commandOf(r.spec) !== null || r.writeBack !== null || hookOf(r.spec) !== null;
 }
 
 function key(sessionDir: string, r: Reach): string {
-  return createHash('sha256').update(JSON.stringify([realpathSync(sessionDir), commandOf(r.spec), r.baseDir, r.writeBack])).digest('hex');
+  // The hook joins the key only when there is one, so trust given before hooks existed still holds.
+  const hook = hookOf(r.spec);
+  return createHash('sha256').update(JSON.stringify([realpathSync(sessionDir), commandOf(r.spec), r.baseDir, r.writeBack, ...(hook ? [hook] : [])])).digest('hex');
 }
 
 /** For the refusal: what the session would do, in words. */
@@ -45,6 +52,8 @@ export function describeReach(r: Reach): string {
   const command = commandOf(r.spec);
   if (command) parts.push(`runs ${JSON.stringify(command.join(' '))} in ${r.baseDir}`);
   if (r.writeBack) parts.push(`writes to ${r.writeBack}`);
+  const hook = hookOf(r.spec);
+  if (hook) parts.push(`runs ${JSON.stringify(hook.join(' '))} when it pauses (on_pause)`);
   return parts.join(' and ');
 }
 
@@ -62,7 +71,7 @@ export function remember(sessionDir: string, r: Reach, env: NodeJS.ProcessEnv): 
   try {
     const dir = trustDir(env);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const record = { session: realpathSync(sessionDir), command: commandOf(r.spec), cwd: r.baseDir, writeBack: r.writeBack, since: new Date().toISOString() };
+    const record = { session: realpathSync(sessionDir), command: commandOf(r.spec), onPause: hookOf(r.spec), cwd: r.baseDir, writeBack: r.writeBack, since: new Date().toISOString() };
     writeFileSync(join(dir, key(sessionDir, r)), `${JSON.stringify(record)}\n`);
   } catch { /* see above */ }
 }

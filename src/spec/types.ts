@@ -1,3 +1,4 @@
+import type { SessionControl } from './session-control.js';
 import type { SearchSpace, ParamValue } from '../search/space.js';
 import type { Builtin } from './builtins.js';
 
@@ -18,7 +19,7 @@ export interface TrialCommon {
 }
 
 /** A validated experiment spec, every default filled in. Paths are as written; `baseDir` resolves them. */
-export interface Spec {
+export interface Spec extends SessionControl {
   name: string;
   trial: TrialSpec;
   search_space: SearchSpace;

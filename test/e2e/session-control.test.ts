@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, tmpDir, writeSpec } from '../helpers/tune.js';
+
+// Session control from the spec (issue 16): a search that pauses by itself (pause_after, pause_when) and
+// says why, a bounded pause (pause_timeout), and a hook that runs once the session is written (on_pause).
+
+const chaosTrial = join(ROOT, 'test', 'fixtures', 'chaos-trial.mjs');
+
+function spec(extra: Record<string, unknown>, maxIters = 20000) {
+  return {
+    name: 'ctl',
+    trial: { command: ['node', chaosTrial] },
+    search_space: { target: { type: 'uniform', low: 1, high: 5 } },
+    searcher: 'random',
+    num_trials: 2,
+    max_iters: maxIters,
+    eval_interval: 10,
+    concurrency: 2,
+    seed: 4,
+    ...extra,
+  };
+}
+
+const sessionOf = (cwd: string) => join(cwd, 'sessions', 'ctl', readdirSync(join(cwd, 'sessions', 'ctl'))[0]);
+const journal = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; reason?: string; id?: string });
+
+test('pause_after pauses a run when its time is up, says why, and a resumed run gets its whole time again', async () => {
+  const cwd = tmpDir();
+  const file = writeSpec(cwd, spec({ pause_after: '1s' }));
+  const first = await runTune([file], cwd);
+  assert.equal(first.code, 3, first.stderr);
+  assert.match(first.stdout, /Paused by pause_after 1s: this run's time is up:/);
+  const dir = sessionOf(cwd);
+  assert.ok(journal(dir).some((e) => e.type === 'pause_requested' && /^pause_after 1s/.test(e.reason ?? '')));
+  assert.match(readFileSync(join(dir, 'session.summary.yaml'), 'utf8'), /paused_because: '?pause_after 1s/);
+  const iterationsAfterFirst = (await resultsJson(dir, cwd)).trials.map((t) => t.iteration);
+  // The resume counts afresh: it runs about a second more, then pauses again, the same way.
+  const second = await runTune(['--resume-session', dir], cwd);
+  assert.equal(second.code, 3, second.stderr);
+  assert.match(second.stdout, /Paused by pause_after 1s/);
+  const after = (await resultsJson(dir, cwd)).trials.map((t) => t.iteration);
+  assert.ok(after.every((it, i) => it > iterationsAfterFirst[i]), `${after} after ${iterationsAfterFirst}`);
+});
+
+test('pause_when pauses once the best value crosses its threshold; resumed, the condition that already holds does not pause it again', async () => {
+  const cwd = tmpDir();
+  const file = writeSpec(cwd, spec({ pause_when: { metric: 'val_loss', below: 0.5 } }, 600));
+  const first = await runTune([file], cwd);
+  assert.equal(first.code, 3, first.stderr);
+  assert.match(first.stdout, /Paused by pause_when: val_loss below 0\.5 \(val_loss 0\.\d+ by trial 000\d at iteration \d+\)/);
+  const dir = sessionOf(cwd);
+  const paused = await resultsJson(dir, cwd);
+  assert.ok(paused.trials.some((t) => t.status !== 'completed'));
+  const second = await runTune(['--resume-session', dir], cwd);
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  assert.ok((await resultsJson(dir, cwd)).trials.every((t) => t.status === 'completed'));
+});
+
+test('pause_timeout stops a trial that does not reach its boundary in time; it resumes from its last checkpoint', async () => {
+  const cwd = tmpDir();
+  const file = writeSpec(cwd, spec({ pause_timeout: '1s', num_trials: 1, concurrency: 1 }));
+  const run = startTune([file], cwd);
+  await sleep(700);
+  writeFileSync(join(cwd, 'hang-once'), ''); // the trial hangs before its next boundary
+  await sleep(300);
+  run.child.kill('SIGINT');
+  const r = await run.result;
+  assert.equal(r.code, 3, r.stderr);
+  const dir = sessionOf(cwd);
+  const stopped = journal(dir).find((e) => e.type === 'trial_interrupted' && e.reason);
+  assert.match(stopped?.reason ?? '', /no validation boundary within pause_timeout 1s/);
+  assert.equal((await resultsJson(dir, cwd)).trials[0].failures, 0);
+});
+
+test('on_pause runs once the session is written, with the resume command, the reason and the folder; its output is in the session', async () => {
+  const cwd = tmpDir();
+  const hook = ['sh', '-c', 'echo "resume=$TUNE_RESUME_COMMAND"; echo "reason=$TUNE_PAUSE_REASON"; echo "dir=$TUNE_SESSION_DIR"; test -f "$TUNE_SESSION_DIR/session.json"'];
+  const r = await runTune([writeSpec(cwd, spec({ pause_after: '1s', on_pause: hook }))], cwd);
+  assert.equal(r.code, 3, r.stderr);
+  const dir = sessionOf(cwd);
+  const log = readFileSync(join(dir, 'on_pause.log'), 'utf8');
+  assert.ok(log.includes(`resume=${resumeLine(r.stdout)}\n`), log);
+  assert.match(log, /^reason=pause_after 1s: this run's time is up$/m);
+  assert.ok(log.includes(`dir=${dir}\n`));
+  assert.equal(r.stderr, '');
+  // A failing hook is reported, never fatal: the exit code still says paused.
+  const cwd2 = tmpDir();
+  const failing = await runTune([writeSpec(cwd2, spec({ pause_after: '1s', on_pause: ['sh', '-c', 'echo oops; exit 7'] }))], cwd2);
+  assert.equal(failing.code, 3);
+  assert.match(failing.stderr, /^tune: on_pause exited with code 7; its output is in .*on_pause\.log$/m);
+});
+
+test('a session from elsewhere never runs its on_pause hook without --trust, even for a built-in trial', async () => {
+  const cwd = tmpDir();
+  const builtin = { ...spec({ on_pause: ['sh', '-c', 'touch hooked'], pause_after: '1s' }), trial: { builtin: 'spirals-mlp' }, search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } } };
+  const first = await runTune([writeSpec(cwd, builtin)], cwd);
+  assert.equal(first.code, 3, first.stderr);
+  const dir = sessionOf(cwd);
+  const stranger = tmpDir('tune-trust-');
+  const r = await runTune(['--resume-session', dir], cwd, { TUNE_TRUST_DIR: stranger });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /runs "sh -c touch hooked" when it pauses \(on_pause\).*--trust/);
+});
+
+test('bad session-control fields are one line each, exit 2, nothing created', async () => {
+  const cwd = tmpDir();
+  for (const [extra, message] of [
+    [{ pause_after: '2 hours' }, /pause_after.*must be a duration such as 2h/],
+    [{ pause_after: '1h2h' }, /pause_after.*must be a duration/],
+    [{ pause_when: { metric: 'val_loss' } }, /pause_when.*needs exactly one of below or above/],
+    [{ pause_when: { metric: 'val_loss', below: 'low' } }, /pause_when\.below.*must be a number/],
+    [{ on_pause: 'mail me' }, /on_pause.*must be a command as a list of words/],
+  ] as const) {
+    const r = await runTune([writeSpec(cwd, spec(extra))], cwd);
+    assert.equal(r.code, 2, JSON.stringify(extra));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  assert.deepEqual(readdirSync(cwd), ['spec.yaml']);
+});
