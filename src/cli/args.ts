@@ -4,7 +4,7 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
-  | { kind: 'resume'; dir: string; numTrials: number | null; trust: boolean; retryFailed: boolean }
+  | { kind: 'resume'; dir: string; numTrials: number | null; maxIters: number | null; concurrency: number | null; trust: boolean; retryFailed: boolean }
   | { kind: 'results'; dir: string; json: boolean }
   | { kind: 'export'; dir: string; trial: string | null; onnx: string }
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
@@ -14,9 +14,10 @@ export type Command =
 
 export const USAGE = `Usage:
   tune [run] [SPEC] [--sessions-root DIR]   start a search (no SPEC: the built-in default search)
-  tune --resume-session DIR [--num-trials N] [--trust] [--retry-failed]
+  tune --resume-session DIR [--num-trials N] [--max-iters N] [--concurrency N] [--trust] [--retry-failed]
                                             continue a paused or interrupted session exactly (with
-                                            --num-trials: a larger budget, also for a completed one;
+                                            --num-trials / --max-iters: a larger budget, also for a
+                                            completed one; --concurrency: trials at a time;
                                             --trust: run the command of a session made elsewhere;
                                             --retry-failed: failed trials get another chance from
                                             their last checkpoint)
@@ -72,7 +73,7 @@ function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<st
   return { positional, flags };
 }
 
-const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial', '--onnx']);
+const ALL_VALUED = new Set(['--max-iters', '--concurrency', '--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial', '--onnx']);
 const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed', '--best']);
 
 function only(p: Parsed, allowed: string[], context: string): void {
@@ -111,12 +112,18 @@ export function parseArgs(argv: string[]): Command {
 
   const resume = one(p, '--resume-session');
   if (resume !== null) {
-    only(p, ['--resume-session', '--num-trials', '--trust', '--retry-failed'], 'resume');
+    only(p, ['--resume-session', '--num-trials', '--max-iters', '--concurrency', '--trust', '--retry-failed'], 'resume');
     if (p.positional.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${p.positional.join(' ')}; the session holds its own spec`);
     if (resume === '') throw new BadInputError('--resume-session needs the session directory printed when the session paused');
-    const n = one(p, '--num-trials');
-    if (n !== null && !/^\d+$/.test(n)) throw new BadInputError(`--num-trials is ${JSON.stringify(n)}, but must be a whole number`);
-    return { kind: 'resume', dir: resume, numTrials: n === null ? null : Number(n), trust: p.flags.has('--trust'), retryFailed: p.flags.has('--retry-failed') };
+    const whole = (flag: string): number | null => {
+      const v = one(p, flag);
+      if (v !== null && !/^\d+$/.test(v)) throw new BadInputError(`${flag} is ${JSON.stringify(v)}, but must be a whole number`);
+      return v === null ? null : Number(v);
+    };
+    return {
+      kind: 'resume', dir: resume, numTrials: whole('--num-trials'), maxIters: whole('--max-iters'), concurrency: whole('--concurrency'),
+      trust: p.flags.has('--trust'), retryFailed: p.flags.has('--retry-failed'),
+    };
   }
   if (first === 'results') {
     only(p, ['--json'], 'results');

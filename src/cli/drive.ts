@@ -20,7 +20,7 @@ import { runOnPauseHook } from './on-pause-hook.js';
  * last line of a pause is the command that resumes it (DESIGN §7). The view is the Ink UI on a terminal,
  * the plain reporter otherwise; both only read the session's state and send commands.
  */
-export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext, opts: { retryFailed?: boolean } = {}): Promise<number> {
+export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext, opts: { retryFailed?: boolean; maxItersRaised?: boolean } = {}): Promise<number> {
   const state = store.state;
   const searcher = createSearcher(state.spec);
   const scheduler = createScheduler(state.spec);
@@ -33,9 +33,14 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     throw err;
   }
   const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, specLabel: state.specFile ?? 'the built-in default spec' });
+  const plural = (ids: string[]) => `trial${ids.length === 1 ? '' : 's'} ${ids.join(', ')} from ${ids.length === 1 ? 'its' : 'their'}`;
   if (opts.retryFailed) {
-    const retried = orchestrator.retryFailed();
-    ctx.out(retried.length ? `note: retrying failed trial${retried.length === 1 ? '' : 's'} ${retried.join(', ')} from ${retried.length === 1 ? 'its' : 'their'} last checkpoint` : 'note: --retry-failed: no trial has failed');
+    const retried = orchestrator.reopen('retry');
+    ctx.out(retried.length ? `note: retrying failed ${plural(retried)} last checkpoint` : 'note: --retry-failed: no trial has failed');
+  }
+  if (opts.maxItersRaised) {
+    const reopened = orchestrator.reopen('max_iters');
+    if (reopened.length) ctx.out(`note: continuing completed ${plural(reopened)} final checkpoint to iteration ${state.spec.max_iters}`);
   }
   // Ink draws no live frame when it believes it runs in CI (CI or CONTINUOUS_INTEGRATION set, as its
   // is-in-ci decides): there the plain reporter shows progress instead of a screen that stays empty.

@@ -168,19 +168,21 @@ export class Orchestrator {
   }
 
   /**
-   * resume --retry-failed: every failed trial gets another chance from its last checkpoint; the strategies
-   * count it as running again. Call before run(). Returns the trials retried.
+   * Trials that ended run again from their last checkpoint: failed ones under resume --retry-failed,
+   * completed ones short of a --max-iters raised on resume. The strategies count them as running again.
+   * Call before run(). Returns the trials reopened.
    */
-  retryFailed(): string[] {
-    const retried: string[] = [];
+  reopen(because: 'retry' | 'max_iters'): string[] {
+    const reopened: string[] = [];
     for (const t of this.state.trials) {
-      if (t.status !== 'failed') continue;
-      this.o.scheduler.onRetry?.(t.index);
-      this.o.searcher.onRetry?.(t.index);
-      this.decide({ type: 'trial_retried', id: t.id }, t.index);
-      retried.push(t.id);
+      const again = because === 'retry' ? t.status === 'failed' : t.status === 'completed' && t.iteration < this.state.spec.max_iters;
+      if (!again) continue;
+      this.o.scheduler.onReopen?.(t.index);
+      this.o.searcher.onReopen?.(t.index);
+      this.decide({ type: 'trial_reopened', id: t.id, because }, t.index);
+      reopened.push(t.id);
     }
-    return retried;
+    return reopened;
   }
 
   /** Asks every trial to stop at its next validation boundary; the run then ends 'paused'. */

@@ -100,9 +100,9 @@ export class HyperbandScheduler implements Scheduler {
     this.trial(trialIndex).status = status;
   }
 
-  onRetry(trialIndex: number): void {
+  onReopen(trialIndex: number): void {
     const t = this.trial(trialIndex);
-    if (t.status === 'failed') t.status = 'running';
+    if (t.status === 'failed' || t.status === 'completed') t.status = 'running';
   }
 
   describe(trialIndex: number): string | null {

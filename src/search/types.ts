@@ -38,8 +38,11 @@ export interface Searcher {
   onWait?(trialIndex: number, outcome: TrialOutcome): void;
   /** A trial ended for good. */
   onComplete?(trialIndex: number, outcome: TrialOutcome): void;
-  /** A failed trial runs again (resume --retry-failed): it counts as running until it ends again. */
-  onRetry?(trialIndex: number): void;
+  /**
+   * A trial that ended runs again (a failed one under resume --retry-failed, a completed one under a larger
+   * --max-iters): it counts as running until it ends again.
+   */
+  onReopen?(trialIndex: number): void;
   getState(): Json;
   setState(state: Json): void;
 }
@@ -79,8 +82,8 @@ export interface Scheduler {
   promote?(trialIndex: number): void;
   /** A trial ended for good (completed, stopped by a decision or a choice, or failed). */
   onTrialEnd?(trialIndex: number, status: 'completed' | 'stopped' | 'failed'): void;
-  /** A failed trial runs again (resume --retry-failed), from where it failed. */
-  onRetry?(trialIndex: number): void;
+  /** A trial that ended (failed, or completed under a budget since raised) runs again from its checkpoint. */
+  onReopen?(trialIndex: number): void;
   /** Where a trial stands, for the view: "rung 2 (300 it)", "bracket 1 · rung 0", or null. */
   describe?(trialIndex: number): string | null;
   getState(): Json;

@@ -103,8 +103,8 @@ export type EventBody =
   | ({ type: 'trial_completed'; id: string; iteration: number } & StrategyStates)
   | ({ type: 'trial_stopped'; id: string; iteration: number } & StrategyStates)
   | ({ type: 'trial_failed'; id: string; error: string; final: boolean } & StrategyStates)
-  | ({ type: 'trial_retried'; id: string } & StrategyStates)
-  | { type: 'budget_changed'; num_trials: number }
+  | ({ type: 'trial_reopened'; id: string; because: 'retry' | 'max_iters' } & StrategyStates)
+  | { type: 'budget_changed'; num_trials?: number; max_iters?: number; concurrency?: number }
   | { type: 'pause_requested'; reason: string }
   | { type: 'session_paused' }
   | { type: 'session_finished'; status: 'completed' | 'failed' };
@@ -224,19 +224,28 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       t.pid = null;
       break;
     }
-    case 'trial_retried': {
-      // Another chance from its last checkpoint, with a fresh count of failures in a row.
+    case 'trial_reopened': {
+      // A failed trial's other chance (with a fresh count of failures in a row), or a completed one's larger
+      // budget: either way it goes on from its last checkpoint.
       const t = trial(state, ev.id);
-      if (t.status !== 'failed') throw new Error(`trial ${ev.id} is retried, but it is ${t.status}, not failed`);
+      if (t.status !== 'failed' && t.status !== 'completed') throw new Error(`trial ${ev.id} is reopened, but it is ${t.status}, not failed or completed`);
       t.status = t.checkpoint ? 'paused' : 'pending';
       t.streak = 0;
       if (ev.place !== undefined) t.place = ev.place;
       break;
     }
-    case 'budget_changed':
-      state.spec.num_trials = ev.num_trials;
-      if (ev.num_trials > state.trials.length) state.searcher.finished = false;
+    case 'budget_changed': {
+      const changes: string[] = [];
+      for (const key of ['num_trials', 'max_iters', 'concurrency'] as const) {
+        const v = ev[key];
+        if (v === undefined || v === state.spec[key]) continue;
+        changes.push(`${key} ${state.spec[key]} -> ${v}`);
+        state.spec[key] = v;
+      }
+      if (ev.num_trials !== undefined && ev.num_trials > state.trials.length) state.searcher.finished = false;
+      if (changes.length) (state.history ??= []).push({ at: new Date(ev.t).toISOString(), change: changes.join(', ') });
       break;
+    }
     case 'pause_requested':
       state.pauseReason ??= ev.reason;
       break;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, tmpDir, writeSpec } from '../helpers/tune.js';
+import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, tmpDir, treeHashes, writeSpec } from '../helpers/tune.js';
 
 // Session control from the spec (issue 16): a search that pauses by itself (pause_after, pause_when) and
 // says why, a bounded pause (pause_timeout), and a hook that runs once the session is written (on_pause).
@@ -120,4 +120,58 @@ test('bad session-control fields are one line each, exit 2, nothing created', as
     assert.match(r.stderr, message);
   }
   assert.deepEqual(readdirSync(cwd), ['spec.yaml']);
+});
+
+const spirals = (maxIters: number) => ({
+  name: 'longer',
+  trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
+  search_space: { lr: { type: 'grid', values: [0.05, 0.2] } },
+  searcher: 'grid',
+  max_iters: maxIters,
+  eval_interval: 20,
+  concurrency: 2,
+  seed: 9,
+});
+
+test('--max-iters raised on a completed session continues each trial from its final checkpoint, equal to a run with that budget from the start', async () => {
+  const cwd = tmpDir();
+  const first = await runTune([writeSpec(cwd, spirals(200))], cwd);
+  assert.equal(first.code, 0, first.stderr);
+  const dir = join(cwd, 'sessions', 'longer', readdirSync(join(cwd, 'sessions', 'longer'))[0]);
+  const longer = await runTune(['--resume-session', dir, '--max-iters', '400', '--concurrency', '1'], cwd);
+  assert.equal(longer.code, 0, longer.stdout + longer.stderr);
+  assert.match(longer.stdout, /note: max_iters 200 -> 400/);
+  assert.match(longer.stdout, /note: continuing completed trials 0000, 0001 from their final checkpoint to iteration 400/);
+  const got = await resultsJson(dir, cwd);
+  const refCwd = tmpDir();
+  assert.equal((await runTune([writeSpec(refCwd, spirals(400))], refCwd)).code, 0);
+  const ref = await resultsJson(join(refCwd, 'sessions', 'longer', readdirSync(join(refCwd, 'sessions', 'longer'))[0]), refCwd);
+  assert.deepEqual(got.trials.map((t) => [t.id, t.status, t.iteration, t.last]), ref.trials.map((t) => [t.id, t.status, t.iteration, t.last]));
+  for (const t of got.trials) {
+    const its = readFileSync(join(dir, 'trials', t.id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { iteration: number }).iteration);
+    assert.deepEqual(its, Array.from({ length: 20 }, (_, i) => (i + 1) * 20), 'each boundary once');
+  }
+  const history = (JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as { history: { change: string }[] }).history;
+  assert.deepEqual(history.map((h) => h.change), ['max_iters 200 -> 400, concurrency 2 -> 1']);
+});
+
+test('an override that does not fit the session is one line, exit 2, and changes nothing', async () => {
+  const cwd = tmpDir();
+  const r0 = await runTune([writeSpec(cwd, { ...spirals(100), scheduler: { type: 'asha', grace_period: 20, reduction_factor: 2 } })], cwd);
+  assert.equal(r0.code, 0, r0.stderr);
+  const dir = join(cwd, 'sessions', 'longer', readdirSync(join(cwd, 'sessions', 'longer'))[0]);
+  const before = treeHashes(dir);
+  for (const [args, message] of [
+    [['--max-iters', '40'], /--max-iters is 40, but a trial of .* is already at iteration 100; give at least 100/],
+    [['--max-iters', '300'], /--max-iters cannot change a session under the asha scheduler/],
+    [['--max-iters', '10'], /--max-iters is 10, below the session's eval_interval \(20\)|already at iteration/],
+    [['--concurrency', '0'], /--concurrency is 0, but must be at least 1/],
+    [['--max-iters', 'lots'], /--max-iters is "lots", but must be a whole number/],
+  ] as const) {
+    const r = await runTune(['--resume-session', dir, ...args], cwd);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  assert.deepEqual(treeHashes(dir), before);
 });

@@ -589,7 +589,7 @@ describe('a failed trial retried (resume --retry-failed)', () => {
     s.onResult(0, 1, 0.5);
     s.onTrialEnd(0, 'failed');
     assert.equal(status(0), 'failed');
-    s.onRetry(0);
+    s.onReopen(0);
     assert.equal(status(0), 'running');
     // Retried, its next results count: at rung 1 (two iterations) it is the only one, and goes on to max_t.
     assert.equal(s.onResult(0, 2, 0.4), 'pause');
@@ -601,7 +601,7 @@ describe('a failed trial retried (resume --retry-failed)', () => {
     const s = new HyperbandScheduler({ grace_period: 1, reduction_factor: 3, max_t: 9 }, 1);
     s.onTrialAdded?.(0);
     s.onTrialEnd(0, 'failed');
-    s.onRetry(0);
+    s.onReopen(0);
     assert.equal((s.getState() as { trials: { status: string }[] }).trials[0].status, 'running');
   });
 });

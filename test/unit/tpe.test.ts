@@ -355,7 +355,7 @@ describe('TpeSearcher', () => {
     tpe.onComplete(0, { status: 'failed', iteration: 4, loss: null });
     const outcome = () => (tpe.getState() as { trials: { outcome: unknown }[] }).trials[0].outcome;
     assert.deepEqual(outcome(), { status: 'failed', iteration: 4, loss: null });
-    tpe.onRetry(0);
+    tpe.onReopen(0);
     assert.equal(outcome(), null);
   });
 

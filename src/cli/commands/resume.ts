@@ -19,10 +19,10 @@ import { describeReach, isTrusted, remember } from '../../session/trust.js';
  * recorded when it was made; a damaged newest one falls back to the intact one before it. Returns those
  * fallbacks, to be journalled once the session is open.
  */
-function verifyCheckpoints(state: SessionState, dir: string, retryFailed: boolean): { id: string; reason: string }[] {
+function verifyCheckpoints(state: SessionState, dir: string, reopens: { retryFailed: boolean; longer: boolean }): { id: string; reason: string }[] {
   const problems: string[] = [];
   const fallbacks: { id: string; reason: string }[] = [];
-  const resumes = ['pending', 'paused', 'running', 'waiting', ...(retryFailed ? ['failed'] : [])];
+  const resumes = ['pending', 'paused', 'running', 'waiting', ...(reopens.retryFailed ? ['failed'] : []), ...(reopens.longer ? ['completed'] : [])];
   for (const t of state.trials) {
     if (!resumes.includes(t.status)) continue;
     const r = restartPoint(dir, t);
@@ -63,6 +63,21 @@ function killStray(pid: number | null, trialDir: string): boolean {
   return true;
 }
 
+/**
+ * Why `--max-iters n` cannot apply: no trial may already be past it, evaluations must still fall inside it,
+ * and a multi-fidelity scheduler's rungs were laid out for the old budget (its max_t).
+ */
+function maxItersProblem(state: SessionState, dir: string, n: number): string | null {
+  if (n < 1) return `--max-iters is ${n}, but must be at least 1`;
+  const furthest = state.trials.reduce((m, t) => Math.max(m, t.iteration), 0);
+  if (n < furthest) return `--max-iters is ${n}, but a trial of ${dir} is already at iteration ${furthest}; give at least ${furthest}`;
+  if (n < state.spec.eval_interval) return `--max-iters is ${n}, below the session's eval_interval (${state.spec.eval_interval}); a trial would never be evaluated`;
+  if (n !== state.spec.max_iters && state.spec.scheduler.type !== 'fifo') {
+    return `--max-iters cannot change a session under the ${state.spec.scheduler.type} scheduler: its rungs were laid out for max_t ${state.spec.max_iters}; start a new search with the larger budget`;
+  }
+  return null;
+}
+
 /** Why `--num-trials n` cannot apply to this session, or null (LESSONS: resume with a bigger budget). */
 function budgetProblem(state: SessionState, dir: string, n: number): string | null {
   if (n < 1) return `--num-trials is ${n}, but must be at least 1`;
@@ -74,16 +89,30 @@ function budgetProblem(state: SessionState, dir: string, n: number): string | nu
   return null;
 }
 
-export async function resumeCommand(opts: { dir: string; numTrials: number | null; trust?: boolean; retryFailed?: boolean }, ctx: CliContext): Promise<number> {
+export interface ResumeOptions {
+  dir: string;
+  numTrials: number | null;
+  maxIters?: number | null;
+  concurrency?: number | null;
+  trust?: boolean;
+  retryFailed?: boolean;
+}
+
+export async function resumeCommand(opts: ResumeOptions, ctx: CliContext): Promise<number> {
   const dir = resolve(ctx.cwd, opts.dir);
   const before = loadSessionState(dir);
   const grow = opts.numTrials !== null && opts.numTrials !== before.spec.num_trials;
-  if (opts.numTrials !== null) {
-    const problem = budgetProblem(before, dir, opts.numTrials);
-    if (problem) throw new BadInputError(problem);
-  }
+  const maxIters = opts.maxIters ?? null;
+  const concurrency = opts.concurrency ?? null;
+  const problems = [
+    opts.numTrials !== null ? budgetProblem(before, dir, opts.numTrials) : null,
+    maxIters !== null ? maxItersProblem(before, dir, maxIters) : null,
+    concurrency !== null && concurrency < 1 ? `--concurrency is ${concurrency}, but must be at least 1` : null,
+  ].filter((p): p is string => p !== null);
+  if (problems.length) throw new BadInputError(problems);
+  const longer = maxIters !== null && maxIters > before.spec.max_iters;
   const retry = opts.retryFailed === true && before.trials.some((t) => t.status === 'failed');
-  if ((before.status === 'completed' || before.status === 'failed') && !retry && !(grow && (opts.numTrials as number) > before.trials.length)) {
+  if ((before.status === 'completed' || before.status === 'failed') && !retry && !longer && !(grow && (opts.numTrials as number) > before.trials.length)) {
     ctx.out(`Session ${before.id} is already ${before.status}; nothing to resume.`);
     ctx.out(resultsTable(before));
     return 0;
@@ -105,7 +134,7 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   let fallbacks: { id: string; reason: string }[] = [];
   try {
     const state = loadSessionState(dir); // again, under the lock
-    fallbacks = verifyCheckpoints(state, dir, opts.retryFailed === true);
+    fallbacks = verifyCheckpoints(state, dir, { retryFailed: opts.retryFailed === true, longer });
     store = SessionStore.open(dir, state);
   } catch (err) {
     lock.release();
@@ -125,14 +154,17 @@ export async function resumeCommand(opts: { dir: string; numTrials: number | nul
   store.files.clearPauseSignal();
   const swept = store.files.sweepLeftovers();
   if (swept > 0) notes.push(`removed ${swept} temporary file${swept === 1 ? '' : 's'} a crash left behind`);
-  if (grow) {
-    notes.push(`num_trials ${store.state.spec.num_trials} -> ${opts.numTrials}`);
-    store.append({ type: 'budget_changed', num_trials: opts.numTrials as number });
-  }
+  // Recorded in the session's history (tune results shows it); without these flags resume stays exact.
+  const change: { num_trials?: number; max_iters?: number; concurrency?: number } = {};
+  if (grow) change.num_trials = opts.numTrials as number;
+  if (maxIters !== null && maxIters !== store.state.spec.max_iters) change.max_iters = maxIters;
+  if (concurrency !== null && concurrency !== store.state.spec.concurrency) change.concurrency = concurrency;
+  for (const [k, v] of Object.entries(change)) notes.push(`${k} ${store.state.spec[k as keyof typeof change]} -> ${v}`);
+  if (Object.keys(change).length) store.append({ type: 'budget_changed', ...change });
   store.append({ type: 'session_resumed', pid: process.pid, ...(notes.length ? { note: notes.join('; ') } : {}) });
   const s = store.state;
   const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending' || t.status === 'waiting');
   ctx.out(`tune: resuming ${s.experiment} (${s.id}): ${toContinue.length} trials to continue, ${s.spec.num_trials - s.trials.length} not started`);
   for (const n of notes) ctx.out(`note: ${n}`);
-  return driveSession(store, lock, argv, ctx, { retryFailed: opts.retryFailed === true });
+  return driveSession(store, lock, argv, ctx, { retryFailed: opts.retryFailed === true, maxItersRaised: longer });
 }

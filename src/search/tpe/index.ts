@@ -66,7 +66,7 @@ export class TpeSearcher implements Searcher {
     record.outcome = { status: outcome.status, iteration: outcome.iteration, loss };
   }
 
-  onRetry(trialIndex: number): void {
+  onReopen(trialIndex: number): void {
     const record = this.trials.get(trialIndex);
     if (record) record.outcome = null;
   }
