@@ -6,6 +6,7 @@ export type Command =
   | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
   | { kind: 'resume'; dir: string; numTrials: number | null; maxIters: number | null; concurrency: number | null; trust: boolean; retryFailed: boolean }
   | { kind: 'results'; dir: string; json: boolean }
+  | { kind: 'control'; verb: 'pause' | 'continue' | 'stop'; dir: string; trials: string[] }
   | { kind: 'export'; dir: string; trial: string | null; onnx: string }
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
   | { kind: 'schedule-validate'; files: string[] }
@@ -22,6 +23,10 @@ export const USAGE = `Usage:
                                             --retry-failed: failed trials get another chance from
                                             their last checkpoint)
   tune results DIR [--json]                 the trial table and the best trial of a session
+  tune pause DIR [TRIAL…]                   from another terminal: pause the session, or those trials at
+                                            their next boundary (they stay paused until tune continue)
+  tune continue DIR TRIAL…                  let trials paused on their own run again
+  tune stop DIR TRIAL…                      end trials for good (the search goes on without them)
   tune export DIR [--trial ID | --best] --onnx FILE
                                             write a built-in trial's trained model (default: the best
                                             trial's) as a forward-only ONNX model, for any ONNX Runtime
@@ -129,6 +134,14 @@ export function parseArgs(argv: string[]): Command {
     only(p, ['--json'], 'results');
     if (rest.length !== 1) throw new BadInputError('tune results needs exactly one session directory: tune results DIR [--json]');
     return { kind: 'results', dir: rest[0], json: p.flags.has('--json') };
+  }
+  if (first === 'pause' || first === 'continue' || first === 'stop') {
+    only(p, [], first);
+    const [dir, ...trials] = rest;
+    if (!dir) throw new BadInputError(`tune ${first} needs a session directory: tune ${first} DIR ${first === 'pause' ? '[TRIAL…]' : 'TRIAL…'}`);
+    const bad = trials.find((t) => !/^\d{4,}$/.test(t));
+    if (bad !== undefined) throw new BadInputError(`tune ${first}: ${JSON.stringify(bad)} is not a trial id; ids are like 0003`);
+    return { kind: 'control', verb: first, dir, trials };
   }
   if (first === 'export') {
     only(p, ['--trial', '--best', '--onnx'], 'export');

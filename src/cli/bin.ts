@@ -24,6 +24,8 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
         return await (await import('./commands/resume.js')).resumeCommand(cmd, ctx);
       case 'results':
         return (await import('./commands/results.js')).resultsCommand(cmd, ctx);
+      case 'control':
+        return await (await import('./commands/control.js')).controlCommand(cmd, ctx);
       case 'export':
         return (await import('./commands/export.js')).exportCommand(cmd, ctx);
       case 'train':

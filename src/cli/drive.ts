@@ -14,6 +14,8 @@ import type { ViewCommands } from '../ui/snapshot.js';
 import type { CliContext } from './context.js';
 import { resultsTable } from './results-view.js';
 import { runOnPauseHook } from './on-pause-hook.js';
+import { applyRequest } from './control.js';
+import { pendingRequests, removeRequest } from '../session/requests.js';
 
 /**
  * Runs a session that is open and locked until it completes or pauses, then prints how it ended. The
@@ -112,6 +114,19 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     if (ctx.stdinIsTTY) stopKeys = listenForKeys(process.stdin, { pause: () => pause('p'), quit: () => quit('q'), interrupt: () => interrupt('Ctrl+C') });
   }
 
+  // Requests from a second terminal (tune pause / continue / stop DIR …): read once, carried out,
+  // acknowledged in the journal, then removed.
+  const takeRequests = () => {
+    for (const { file, request, problem } of pendingRequests(store.dir)) {
+      const outcome = request ? applyRequest(orchestrator, request) : `ignored: ${problem}`;
+      store.append({ type: 'request_handled', file, verb: request?.verb ?? '?', trials: request?.trials ?? [], outcome });
+      removeRequest(store.dir, file);
+      view?.refresh();
+    }
+  };
+  const requestPoll = setInterval(takeRequests, 200);
+  requestPoll.unref();
+  setImmediate(takeRequests); // once the run has begun: a pause request then ends it as any pause does
   let outcome: Awaited<ReturnType<Orchestrator['run']>> | undefined;
   /**
    * The spec's on_pause hook, once the paused session is written and while tune still holds its lock (so
@@ -129,6 +144,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
   } finally {
     finishing = true;
     // Each step runs whatever the one before did: the terminal is restored and the lock released always.
+    clearInterval(requestPoll);
     const steps: (() => unknown)[] = [() => view?.stop(), () => ui?.close(), () => stopKeys?.(), () => reporter?.stop(), () => store.close(), () => hook(), () => lock.release()];
     for (const step of steps) {
       try {

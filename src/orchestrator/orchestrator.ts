@@ -26,6 +26,11 @@ export interface OrchestratorOptions {
   trialCwd: string;
   /** How the spec is named to the user (its file, or the built-in default). */
   specLabel: string;
+  /**
+   * Changes a session no tune drives (tune pause / continue / stop on it, under its lock): the trial-level
+   * commands journal as usual, but nothing is started and the session's own status is left alone.
+   */
+  offline?: boolean;
 }
 
 interface Live {
@@ -46,6 +51,8 @@ interface Live {
   stderrStart: number;
   /** Stopped by tune because it had not reached its boundary within pause_timeout. */
   pauseTimedOut: boolean;
+  /** Killed because the user stopped it for good (tune stop). */
+  stopRequested: boolean;
 }
 
 /**
@@ -87,6 +94,7 @@ export class Orchestrator {
     this.searcherState = copyOf(o.store.state.searcher.state);
     this.schedulerState = copyOf(o.store.state.scheduler.state);
     o.store.onFault((f) => this.onEnvironmentFault(f));
+    for (const t of o.store.state.trials) if (t.held && !['completed', 'stopped', 'failed'].includes(t.status)) this.held.add(t.id);
     const w = o.store.state.spec.pause_when;
     if (w) {
       for (const t of o.store.state.trials) {
@@ -155,6 +163,11 @@ export class Orchestrator {
       this.rejectRun = reject;
     });
     // pause_after counts this run's wall-clock time: a resumed session has its whole budget again.
+    // A resume with nothing to run but trials paused one by one means: run them.
+    const open = this.state.trials.filter((t) => ['pending', 'paused', 'waiting'].includes(t.status));
+    if (this.held.size > 0 && this.state.searcher.finished && open.every((t) => this.held.has(t.id))) {
+      for (const id of [...this.held]) this.releaseTrial(id);
+    }
     const after = this.state.spec.pause_after;
     if (after !== null) this.later(after, () => this.requestPause(`pause_after ${formatDuration(after)}: this run's time is up`));
     this.fill();
@@ -206,16 +219,40 @@ export class Orchestrator {
     this.maybeFinish();
   }
 
-  /** Pauses one trial at its next validation boundary; the others go on (LESSONS: pause one trial). */
+  /**
+   * Pauses one trial at its next validation boundary; the others go on (LESSONS: pause one trial). It stays
+   * paused, across runs, until released.
+   */
   pauseTrial(id: string): void {
-    if (this.finished || this.pausing) return;
+    if (this.finished || this.pausing || this.held.has(id)) return;
     this.held.add(id);
+    this.o.store.append({ type: 'trial_held', id });
     this.maybeFinish();
   }
 
   /** Lets a trial paused alone run again. */
   releaseTrial(id: string): void {
     if (!this.held.delete(id)) return;
+    this.o.store.append({ type: 'trial_released', id });
+    this.fill();
+  }
+
+  /**
+   * Ends a trial for good at the user's word (tune stop DIR ID): a running one is killed first. The
+   * strategies see it as stopped where it got to, never as a new result.
+   */
+  stopTrial(id: string): void {
+    const t = this.state.trials.find((x) => x.id === id);
+    if (!t || this.finished) return;
+    const l = this.live.get(id);
+    if (l) {
+      l.stopRequested = true;
+      l.proc.kill();
+      return;
+    }
+    if (!['pending', 'paused', 'waiting'].includes(t.status)) return;
+    if (this.held.delete(id)) this.o.store.append({ type: 'trial_released', id });
+    this.endTrial(t, 'stopped', t.iteration);
     this.fill();
   }
 
@@ -273,6 +310,7 @@ export class Orchestrator {
   }
 
   private fill(): void {
+    if (this.o.offline) return;
     try {
       if (!this.pausing && !this.finished) {
         // A trial told to wait at a rung is on its way to its checkpoint: until it is there, the scheduler
@@ -395,7 +433,7 @@ export class Orchestrator {
     };
     const stderrStart = files.stderrSize(t.id);
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
-    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart, pauseTimedOut: false };
+    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart, pauseTimedOut: false, stopRequested: false };
     this.live.set(t.id, live);
     this.watchSilence(live);
     this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, fromIteration: t.checkpoint?.iteration ?? null });
@@ -545,7 +583,10 @@ export class Orchestrator {
     if (live.silence) clearTimeout(live.silence);
     this.live.delete(t.id);
     try {
-      if (live.pauseTimedOut && !live.ended) {
+      if (live.stopRequested && !live.ended) {
+        if (this.held.delete(t.id)) this.o.store.append({ type: 'trial_released', id: t.id });
+        this.endTrial(t, 'stopped', t.iteration);
+      } else if (live.pauseTimedOut && !live.ended) {
         const limit = formatDuration(this.state.spec.pause_timeout ?? 0);
         this.o.store.append({ type: 'trial_interrupted', id: t.id, reason: `no validation boundary within pause_timeout ${limit}: stopped, resumes from its last checkpoint` });
       } else if ((this.quitting || this.halted !== null) && !live.ended) {
@@ -597,7 +638,7 @@ export class Orchestrator {
   }
 
   private maybeFinish(): void {
-    if (this.finished || this.live.size > 0) return;
+    if (this.finished || this.live.size > 0 || this.o.offline) return;
     // Nothing runs, nothing has reported, and trials used up their failures: the program cannot run.
     const suspect = this.suspects.values().next();
     if (!suspect.done && this.halted === null) this.halt(suspect.value);

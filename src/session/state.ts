@@ -48,6 +48,8 @@ export interface TrialRecord {
   verdict: Decision | null;
   /** Where the scheduler has the trial: "rung 1 · 300 it", "bracket 2 · rung 0"; null under FIFO. */
   place: string | null;
+  /** Paused one by one (space in the view, or tune pause DIR ID): it runs only once released. */
+  held?: boolean;
 }
 
 /** The whole state of a session: what resume needs, as data (DESIGN §3). */
@@ -104,6 +106,9 @@ export type EventBody =
   | ({ type: 'trial_stopped'; id: string; iteration: number } & StrategyStates)
   | ({ type: 'trial_failed'; id: string; error: string; final: boolean } & StrategyStates)
   | ({ type: 'trial_reopened'; id: string; because: 'retry' | 'max_iters' } & StrategyStates)
+  | { type: 'trial_held'; id: string }
+  | { type: 'trial_released'; id: string }
+  | { type: 'request_handled'; file: string; verb: string; trials: string[]; outcome: string }
   | { type: 'budget_changed'; num_trials?: number; max_iters?: number; concurrency?: number }
   | { type: 'pause_requested'; reason: string }
   | { type: 'session_paused' }
@@ -234,6 +239,14 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       if (ev.place !== undefined) t.place = ev.place;
       break;
     }
+    case 'trial_held':
+      trial(state, ev.id).held = true;
+      break;
+    case 'trial_released':
+      trial(state, ev.id).held = false;
+      break;
+    case 'request_handled':
+      break;
     case 'budget_changed': {
       const changes: string[] = [];
       for (const key of ['num_trials', 'max_iters', 'concurrency'] as const) {

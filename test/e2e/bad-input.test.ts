@@ -303,8 +303,8 @@ describe('experiment spec and command line', { concurrency: 2 }, () => {
       'name: fine',
       'search_space:',
       '  lr: {type: uniform, low: 0.1, high: 0.5}',
-    ), 'spec.yaml', ['--concurrency', '4']);
-    assert.deepStrictEqual(out, ['tune: unknown option --concurrency; see tune --help']);
+    ), 'spec.yaml', ['--concurency', '4']);
+    assert.deepStrictEqual(out, ['tune: unknown option --concurency; see tune --help']);
   });
 
   test('spec: several problems in one file are all reported, one line each', async () => {

@@ -175,3 +175,72 @@ test('an override that does not fit the session is one line, exit 2, and changes
   }
   assert.deepEqual(treeHashes(dir), before);
 });
+
+async function until(what: string, pred: () => boolean, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const has = (cwd: string, type: string, id?: string) => () => {
+  try {
+    return journal(sessionOf(cwd)).some((e) => e.type === type && (id === undefined || e.id === id));
+  } catch {
+    return false;
+  }
+};
+
+const outcomeOf = (d: Awaited<ReturnType<typeof resultsJson>>) => d.trials.map((t) => [t.id, t.status, t.iteration, t.config, t.last]);
+
+test('from a second terminal: pause one trial while the next runs, continue it, and it ends exactly as if never paused', async () => {
+  const cwd = tmpDir();
+  const ctlSpec = spec({ num_trials: 3, concurrency: 1 }, 2000);
+  const run = startTune([writeSpec(cwd, ctlSpec)], cwd);
+  await until('trial 0000 reports', has(cwd, 'report', '0000'));
+  const dir = sessionOf(cwd);
+  const paused = await runTune(['pause', dir, '0000'], cwd);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.match(paused.stdout, /trial 0000 paused at its next validation boundary, until tune continue/);
+  await until('trial 0001 starts', has(cwd, 'trial_started', '0001'));
+  const continued = await runTune(['continue', dir, '0000'], cwd);
+  assert.equal(continued.code, 0, continued.stderr);
+  assert.match(continued.stdout, /trial 0000 may run again/);
+  const r = await run.result;
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const types = journal(dir).map((e) => e.type);
+  assert.ok(types.includes('trial_held') && types.includes('trial_released') && types.filter((t) => t === 'request_handled').length === 2);
+  assert.deepEqual(readdirSync(join(dir, 'requests')), [], 'each request read once and removed');
+  const refCwd = tmpDir();
+  assert.equal((await runTune([writeSpec(refCwd, ctlSpec)], refCwd)).code, 0);
+  assert.deepEqual(outcomeOf(await resultsJson(dir, cwd)), outcomeOf(await resultsJson(sessionOf(refCwd), refCwd)));
+});
+
+test('tune stop ends one trial for good and the search goes on without it; on a session nobody drives it works under the lock', async () => {
+  const cwd = tmpDir();
+  const run = startTune([writeSpec(cwd, spec({ num_trials: 4, concurrency: 2 }, 2000))], cwd);
+  await until('trial 0001 reports', has(cwd, 'report', '0001'));
+  const dir = sessionOf(cwd);
+  const stop = await runTune(['stop', dir, '0001'], cwd);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stdout, /trial 0001 stopped for good/);
+  // Pause the rest; then, with no tune driving it, stop another and continue nothing that is not held.
+  await until('trial 0002 starts', has(cwd, 'trial_started', '0002'));
+  run.child.kill('SIGINT');
+  assert.equal((await run.result).code, 3);
+  const offline = await runTune(['stop', dir, '0002'], cwd);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout, /trial 0002 stopped for good/);
+  const wrong = await runTune(['continue', dir, '0003'], cwd);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /trial 0003 is not paused on its own|no such trial/);
+  const ended = await runTune(['stop', dir, '0001'], cwd);
+  assert.equal(ended.code, 2);
+  assert.match(ended.stderr, /trial 0001 is stopped; only a trial that has not ended can be stopped/);
+  const resumed = await runTune(['--resume-session', dir], cwd);
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  const doc = await resultsJson(dir, cwd);
+  assert.deepEqual(doc.trials.map((t) => t.status), ['completed', 'stopped', 'stopped', 'completed']);
+  assert.ok(doc.trials[1].iteration < 2000 && doc.trials[2].iteration < 2000);
+});
