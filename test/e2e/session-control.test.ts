@@ -244,3 +244,26 @@ test('tune stop ends one trial for good and the search goes on without it; on a 
   assert.deepEqual(doc.trials.map((t) => t.status), ['completed', 'stopped', 'stopped', 'completed']);
   assert.ok(doc.trials[1].iteration < 2000 && doc.trials[2].iteration < 2000);
 });
+
+test('the resume line runs as printed from cron: env -i, no terminal, the system PATH only, and its log says what it did', async () => {
+  const cwd = tmpDir();
+  const run = startTune([writeSpec(cwd, spirals(2000))], cwd);
+  await until('a report', () => {
+    try {
+      return readFileSync(join(cwd, 'sessions', 'longer', readdirSync(join(cwd, 'sessions', 'longer'))[0], 'events.jsonl'), 'utf8').includes('"report"');
+    } catch {
+      return false;
+    }
+  });
+  run.child.kill('SIGINT');
+  const paused = await run.result;
+  assert.equal(paused.code, 3, paused.stderr);
+  const line = resumeLine(paused.stdout);
+  // As cron runs it: sh -c with an empty environment, from another folder.
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync('env', ['-i', 'sh', '-c', `${line} 2>&1; echo "exit $?"`], { cwd: '/', encoding: 'utf8' });
+  assert.match(out, /tune: resuming longer \(session_\w+\): \d+ trials to continue/);
+  assert.match(out, /\[0001\] completed/);
+  assert.match(out, /Session completed in /);
+  assert.match(out, /exit 0\n$/);
+});
