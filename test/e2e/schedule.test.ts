@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { onlySession, ROOT, resultsJson, runTune, tmpDir, writeSpec } from '../helpers/tune.js';
+import { loadScheduleFile } from '../../src/schedule/schedule-file.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'scheduled-trial.mjs');
 
@@ -89,18 +90,30 @@ test('the schedule is part of the search: a choice of files and a searched trigg
   assert.deepEqual(b.map((o) => o.completed), [true, true]);
 });
 
-test('every example schedule in schedules/ is valid and runs with the built-in trial', async () => {
+test('every example schedule in schedules/ is valid, runs on its built-in trial, and fires each operation once', async () => {
   const files = readdirSync(join(ROOT, 'schedules')).map((f) => join(ROOT, 'schedules', f));
   assert.ok(files.length >= 2);
   const v = await runTune(['schedule', 'validate', ...files], tmpDir());
   assert.equal(v.code, 0, v.stderr);
+  // Each file on the trial it was written for, as small as that trial goes, for just long enough that every
+  // operation fires by its max_wait_iters at the latest: what is proved is that the file runs on its trial
+  // and that each operation is applied and written back once, not how well the model trains.
+  const trialFor = (f: string) =>
+    f.includes('names-gpt') ? { builtin: 'names-gpt', params: { embd: 8, heads: 2, layers: 1, batch_size: 4 } }
+      : f.includes('mnist-mlp') ? { builtin: 'mnist-mlp', params: { hidden: 8, batch_size: 4 } }
+        : { builtin: 'spirals-mlp', params: { hidden: 8, batch_size: 4 } };
   for (const f of files) {
-    // A copy: tune train writes completed flags back into the file it follows.
     const cwd = tmpDir();
     const copy = join(cwd, basename(f));
     copyFileSync(f, copy);
-    const r = await runTune(['train', '--schedule', copy, '--no-backup'], cwd);
+    const ops = loadScheduleFile(copy).ops;
+    const maxIters = ops.reduce((n, op) => n + (op.max_wait_iters ?? 0), 0) + 100;
+    const spec = writeSpec(cwd, { name: 'every', trial: trialFor(f), search_space: {}, max_iters: maxIters, eval_interval: 50 });
+    const r = await runTune(['train', spec, '--schedule', copy, '--no-backup'], cwd);
     assert.equal(r.code, 0, `${f}: ${r.stderr}`);
-    assert.match(r.stdout, /Session completed/);
+    assert.deepEqual(loadScheduleFile(copy).ops.map((o) => o.completed), ops.map(() => true), `${f}: every operation fired and was written back`);
+    const dir = onlySession(cwd, 'every');
+    const fired = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('"type":"schedule_applied"').length - 1;
+    assert.equal(fired, ops.length, `${f}: each operation applied once`);
   }
 });
