@@ -3,7 +3,7 @@ import { trialPaths } from '../session/layout.js';
 import { appliedConfig } from '../session/applied-config.js';
 import { bestTrial, type SessionState, type SessionStatus, type TrialRecord } from '../session/state.js';
 import { fitColumns, type ColumnDef } from '../ui/columns.js';
-import { fitNumber, formatConfig, formatNumber } from '../ui/format.js';
+import { fitNumber, formatConfig, formatNumber, formatValue } from '../ui/format.js';
 import { textWidth } from '../ui/lines.js';
 import { paramCell, shortNames } from '../ui/param-columns.js';
 import type { Config } from '../search/space.js';
@@ -117,13 +117,15 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
     }).join('  ').trimEnd();
   const lines = [line((_, title) => title), ...rows.map((r) => line((key) => r.cells[key] ?? ''))];
   const hidden = defs.filter((d) => !cols.some((c) => c.def === d)).map((d) => d.title);
-  if (hidden.length) lines.push(`(not shown at this width: ${hidden.join(', ')}; tune results DIR --json has everything)`);
-  if (rows.some((r) => r.grown)) lines.push('* grown by the trial\'s schedule (widen_mlp, stack_layers): the size it ended with');
+  if (hidden.length) lines.push(`(not shown at this width: ${hidden.join(', ')}; --json has all)`);
+  if (rows.some((r) => r.grown)) lines.push('* the size the trial grew to (widen_mlp, stack_layers)');
 
   const best = bestTrial(state);
   if (best?.best) {
     lines.push('', `best: trial ${best.id}, ${m} ${formatNumber(best.best.value)} at iteration ${best.best.iteration}`);
     lines.push(`  config: ${formatConfig(fullConfig(state, best))}`);
+    const changed = appliedConfig(fullConfig(state, best), best.schedule).changes;
+    if (changed.length) lines.push(`  after its schedule: ${changed.map((c) => `${c.key}=${formatValue(c.to)}`).join(' ')}`);
     if (opts.sessionDir) {
       const path = checkpointPath(opts.sessionDir, best);
       const at = best.checkpoint?.iteration;

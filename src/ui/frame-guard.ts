@@ -11,6 +11,8 @@ export interface GuardedOutput {
   readonly stdout: NodeJS.WriteStream;
   /** The real terminal's size, for the UI to lay its frame out by. */
   readonly terminal: Terminal;
+  /** Stops listening to the real terminal. */
+  dispose(): void;
 }
 
 export interface GuardOptions {
@@ -53,7 +55,7 @@ export function guardStdout(real: NodeJS.WriteStream, options: GuardOptions): Gu
     real.write(`${'\x1b[2K\x1b[1A'.repeat(rows)}\x1b[2K\x1b[G\x1b[${lines.length}B`);
   };
 
-  real.on('resize', () => {
+  const onResize = () => {
     const next = read();
     if (next.columns < size.columns) eraseRewrapped(next.columns);
     size = next;
@@ -64,7 +66,8 @@ export function guardStdout(real: NodeJS.WriteStream, options: GuardOptions): Gu
     setImmediate(() => {
       for (const l of inkResize) l();
     });
-  });
+  };
+  real.on('resize', onResize);
 
   const stdout = new Proxy(real, {
     get(target, prop) {
@@ -97,5 +100,5 @@ export function guardStdout(real: NodeJS.WriteStream, options: GuardOptions): Gu
       };
     },
   };
-  return { stdout, terminal };
+  return { stdout, terminal, dispose: () => void real.off('resize', onResize) };
 }

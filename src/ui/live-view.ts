@@ -102,7 +102,10 @@ export class LiveView {
     this.log = null;
     if (this.logTimer) clearInterval(this.logTimer);
     this.logTimer = null;
-    if (id === null) return;
+    if (id === null) {
+      this.refresh();
+      return;
+    }
     this.readLog();
     this.logTimer = setInterval(() => this.readLog(), LOG_EVERY_MS);
     this.logTimer.unref();

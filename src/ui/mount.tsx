@@ -9,12 +9,13 @@ export interface MountedUi {
 }
 
 export function mountUi(source: SnapshotSource, commands: ViewCommands): MountedUi {
-  // xterm and GNU screen cut lines on a resize instead of re-wrapping them: nothing re-wrapped to erase.
+  // xterm cuts lines on a resize instead of re-wrapping them (GNU screen may too): erasing rows for
+  // re-wrapped lines there would erase real output above the frame.
   const rewraps = !process.env.XTERM_VERSION && !process.env.STY;
-  const { stdout, terminal } = guardStdout(process.stdout, { rewraps });
-  const app = (closing: boolean) => <App source={source} commands={commands} terminal={terminal} closing={closing} />;
+  const guard = guardStdout(process.stdout, { rewraps });
+  const app = (closing: boolean) => <App source={source} commands={commands} terminal={guard.terminal} closing={closing} />;
   // Ctrl+C arrives as a key in raw mode: Ink must not exit on it; we pause instead (LESSONS: ink).
-  const ink = render(app(false), { stdout, exitOnCtrlC: false, maxFps: 10, patchConsole: false });
+  const ink = render(app(false), { stdout: guard.stdout, exitOnCtrlC: false, maxFps: 10, patchConsole: false });
   return {
     async close() {
       // The last snapshot (the source flushed it on stop) reaches <Static> before the frame goes: an
@@ -22,6 +23,7 @@ export function mountUi(source: SnapshotSource, commands: ViewCommands): Mounted
       ink.rerender(app(true));
       ink.unmount();
       await ink.waitUntilExit().catch(() => undefined);
+      guard.dispose();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { App } from '../../src/ui/App.js';
@@ -13,6 +14,7 @@ import { cutText, fitLine, lineWidth, plainText, textWidth } from '../../src/ui/
 import { paramColumns, shortName } from '../../src/ui/param-columns.js';
 import { tableColumns, tableLines, visibleRows } from '../../src/ui/table-layout.js';
 import { fixedTerminal } from '../../src/ui/terminal.js';
+import { guardStdout } from '../../src/ui/frame-guard.js';
 import type { SearchSpace } from '../../src/search/space.js';
 import type { ScheduleView, TrialRow, ViewCommands, ViewSnapshot } from '../../src/ui/snapshot.js';
 
@@ -328,4 +330,54 @@ test('lines: widths, cuts and log text made safe to draw', () => {
   assert.equal(plainText('\x1b[31mred\x1b[0m'), 'red');
   assert.equal(plainText('10%\r50%\r100%'), '100%');
   assert.equal(plainText('a\tb\x07'), 'a  b');
+});
+
+/** A terminal stream as Ink sees it: a size, resize events, and everything written. */
+function fakeTty(columns: number, rows: number) {
+  const out: string[] = [];
+  const stream = Object.assign(new EventEmitter(), {
+    columns, rows, isTTY: true,
+    write(chunk: string) {
+      out.push(chunk);
+      return true;
+    },
+  });
+  return { stream: stream as unknown as NodeJS.WriteStream & { columns: number; rows: number }, out };
+}
+
+test('the frame guard: Ink sees no height limit, and a narrowed terminal\'s re-wrapped frame is erased before Ink redraws', async () => {
+  const { stream, out } = fakeTty(80, 24);
+  const guard = guardStdout(stream, { rewraps: true });
+  assert.equal(guard.stdout.rows, Number.MAX_SAFE_INTEGER, 'so Ink never clears the screen and the scrollback');
+  assert.deepEqual(guard.terminal.size(), { columns: 80, rows: 24 });
+  const order: string[] = [];
+  guard.terminal.subscribe(() => order.push('ui'));
+  guard.stdout.on('resize', () => order.push('ink'));
+  // Ink's log-update: erase the previous frame, draw the new one; two lines 70 wide and one short.
+  guard.stdout.write('\x1b[?25l');
+  guard.stdout.write(`\x1b[2K\x1b[1A\x1b[2K\x1b[G${'a'.repeat(70)}\n\x1b[1mshort\x1b[22m\n${'b'.repeat(70)}\n`);
+  out.length = 0;
+  stream.columns = 40;
+  stream.emit('resize');
+  // At 40 columns the 3 lines take 2 + 1 + 2 rows, plus the cursor's: Ink will erase 4, the guard erases
+  // all 6 and puts the cursor back 3 rows down, where Ink's erase then ends on the frame's first row.
+  assert.deepEqual(out, [`${'\x1b[2K\x1b[1A'.repeat(5)}\x1b[2K\x1b[G\x1b[3B`]);
+  assert.deepEqual(order, ['ui'], 'the UI hears of the new size first');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, ['ui', 'ink']);
+  // Wider again: nothing re-wraps, nothing to erase.
+  out.length = 0;
+  stream.columns = 100;
+  stream.emit('resize');
+  assert.deepEqual(out, []);
+  // A terminal that cuts lines instead: nothing is erased.
+  const cut = fakeTty(80, 24);
+  const g2 = guardStdout(cut.stream, { rewraps: false });
+  g2.stdout.write(`${'a'.repeat(70)}\n`);
+  cut.out.length = 0;
+  cut.stream.columns = 40;
+  cut.stream.emit('resize');
+  assert.deepEqual(cut.out, []);
+  guard.dispose();
+  g2.dispose();
 });
