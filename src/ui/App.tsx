@@ -37,7 +37,7 @@ const ENDED = new Set(['completed', 'stopped', 'failed']);
  * when a frame is as tall as the terminal. The body (table, details or help) gets what the header and the
  * keys leave; a short terminal drops the session's folder and the blank line first.
  */
-export function frameLines(parts: { header: (compact: boolean) => Line[]; body: (height: number) => Line[]; footer: Line }, rows: number): Line[] {
+function frameLines(parts: { header: (compact: boolean) => Line[]; body: (height: number) => Line[]; footer: Line }, rows: number): Line[] {
   const room = Math.max(1, rows - 1);
   const header = parts.header(room < 16);
   const gap = room - header.length - 1 >= 8 ? 1 : 0;

@@ -6,7 +6,7 @@ import { shortNames } from './param-columns.js';
 import type { ViewSnapshot } from './snapshot.js';
 
 /** The session's total time: earlier runs plus this one (a resume does not restart the clock). */
-export function sessionTime(s: ViewSnapshot, now: number): number {
+function sessionTime(s: ViewSnapshot, now: number): number {
   return s.clock.before + Math.max(0, now - s.clock.since);
 }
 

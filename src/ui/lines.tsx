@@ -82,9 +82,6 @@ export function fitLine(line: Line, width: number): Line {
   return out;
 }
 
-export const plain = (text: string): Line => [{ text }];
-export const dim = (text: string): Line => [{ text, dim: true }];
-
 /**
  * Lines as Ink text, each cut to `width`: one terminal row per line, always. `wrap`: long lines continue on
  * the next rows instead (for lines printed once above the frame, which may take any height).

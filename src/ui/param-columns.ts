@@ -10,7 +10,7 @@ export interface ParamColumn {
 }
 
 /** Hyperparameters show three significant digits in tables: enough to tell configurations apart. */
-export const PARAM_DIGITS = 3;
+const PARAM_DIGITS = 3;
 
 /** Short names for common hyperparameters; others are shortened by rule (see `shortName`). */
 const KNOWN: Record<string, string> = {

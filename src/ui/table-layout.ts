@@ -24,7 +24,6 @@ export function statusKey(r: TrialRow): string {
   return r.status;
 }
 
-export const statusText = statusKey;
 
 /** Metrics in tables: three significant digits, like the hyperparameters. */
 const METRIC_DIGITS = 3;
@@ -77,7 +76,7 @@ function metricCell(v: number | null | undefined, width: number): string {
 }
 
 /** One cell's text, at most the column's width. */
-export function cellText(r: TrialRow, c: PlacedColumn, s: ViewSnapshot): string {
+function cellText(r: TrialRow, c: PlacedColumn, s: ViewSnapshot): string {
   const key = c.def.key;
   if (key === 'id') return r.id;
   if (key === 'status') {
@@ -96,7 +95,7 @@ export function cellText(r: TrialRow, c: PlacedColumn, s: ViewSnapshot): string 
   return '';
 }
 
-export function pad(text: string, c: PlacedColumn): string {
+function pad(text: string, c: PlacedColumn): string {
   const t = cutText(text, c.width);
   const fill = ' '.repeat(Math.max(0, c.width - textWidth(t)));
   return c.def.align === 'right' ? fill + t : t + fill;
