@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { trialPaths } from '../session/layout.js';
-import { appliedConfig } from '../session/applied-config.js';
+import { appliedConfig, grownConfig } from '../session/applied-config.js';
 import { bestTrial, type SessionState, type SessionStatus, type TrialRecord } from '../session/state.js';
 import { fitColumns, type ColumnDef } from '../ui/columns.js';
 import { fitNumber, formatConfig, formatNumber, formatValue } from '../ui/format.js';
@@ -71,9 +71,10 @@ export interface ResultsTableOptions {
 }
 
 /**
- * The results as text: one row per trial with its hyperparameters (short names, three significant
- * digits, sizes as the trial's schedule left them, marked *), its iterations and every reported metric,
- * fitted to the width like the live table; then the best trial, its whole config and its checkpoint.
+ * The results as text: one row per trial with its hyperparameters as searched (short names, three
+ * significant digits; sizes as the trial's schedule grew them, marked *), its iterations and every
+ * reported metric, fitted to the width like the live table; then the best trial, its whole config, what
+ * its schedule changed and its checkpoint.
  */
 export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}): string {
   const width = opts.width ?? outputWidth();
@@ -86,7 +87,8 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
     const applied = appliedConfig(fullConfig(state, t), t.schedule);
     const grown = new Set(applied.changes.filter((c) => c.growth).map((c) => c.key));
     const cells: Record<string, string> = { id: t.id, status: t.status, iter: String(t.iteration), best: t.best ? fitNumber(t.best.value, 7, 3) : '-', rung: t.place ?? '' };
-    for (const k of keys) cells[`p:${k}`] = paramCell(applied.now[k], 9) + (grown.has(k) ? '*' : '');
+    const shown = grownConfig(t.config, applied.changes);
+    for (const k of keys) cells[`p:${k}`] = paramCell(shown[k], 9) + (grown.has(k) ? '*' : '');
     for (const name of metrics) {
       const v = t.last?.[name];
       cells[`m:${name}`] = v === undefined ? '-' : v === null ? 'nan' : fitNumber(v, 7, 3);

@@ -51,3 +51,14 @@ export function keysGrownBy(schedules: Record<string, StoredSchedule>): Set<stri
   const names = new Set(Object.values(schedules).flatMap((sch) => sch.raw.map((op) => String(op.name))));
   return new Set(Object.entries(GROWS).filter(([op]) => names.has(op)).flatMap(([, keys]) => keys));
 }
+
+/**
+ * The searched config with only the model's growth applied: what tables show, so a row names the
+ * configuration as it was searched (the learning rate as proposed, not as decayed) and the model's size
+ * as it is now.
+ */
+export function grownConfig(config: Config, changes: readonly AppliedChange[]): Config {
+  const out = { ...config };
+  for (const c of changes) if (c.growth && c.key in config) out[c.key] = c.to;
+  return out;
+}

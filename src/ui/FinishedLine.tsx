@@ -1,3 +1,4 @@
+import { grownConfig } from '../session/applied-config.js';
 import { formatMetric, formatNumber, formatSig } from './format.js';
 import { Lines, type Line } from './lines.js';
 import { shortNames } from './param-columns.js';
@@ -6,7 +7,7 @@ import { STATUS_LOOK } from './table-layout.js';
 
 /**
  * A trial that has ended, printed once above the live frame (Ink's <Static>) and left in the scrollback:
- * its metrics (the spec's first), then its config as it ended (sizes after growth), short names. It wraps
+ * its metrics (the spec's first), then its config as searched, with the size its model grew to, short names. It wraps
  * rather than being cut: it is printed once, and what it holds is wanted later.
  */
 export function finishedLine(t: TrialRow, s: Pick<ViewSnapshot, 'metric' | 'metrics'>): Line {
@@ -16,10 +17,7 @@ export function finishedLine(t: TrialRow, s: Pick<ViewSnapshot, 'metric' | 'metr
   const others = s.metrics.filter((m) => m !== s.metric && t.last?.[m] !== undefined);
   const metrics = `${s.metric} ${formatMetric(t.last?.[s.metric])} (best ${t.best === null ? '-' : formatNumber(t.best)})${others.map((m) => `  ${m} ${formatMetric(t.last?.[m])}`).join('')}`;
   const names = shortNames(Object.keys(t.config));
-  const config = Object.keys(t.config).map((k) => {
-    const v = t.now[k] ?? t.config[k];
-    return `${names.get(k)}=${typeof v === 'number' ? formatSig(v, 3) : String(v)}`;
-  }).join(' ');
+  const config = Object.entries(grownConfig(t.config, t.changes)).map(([k, v]) => `${names.get(k)}=${typeof v === 'number' ? formatSig(v, 3) : String(v)}`).join(' ');
   return [head, { text: `  it ${t.iteration}${t.status === 'stopped' && t.place ? ` (rung ${t.place})` : ''}  ${metrics}  ${config}` }];
 }
 

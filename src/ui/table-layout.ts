@@ -91,7 +91,10 @@ function cellText(r: TrialRow, c: PlacedColumn, s: ViewSnapshot): string {
   if (key === 'rung') return cutText(r.place ?? '', c.width);
   if (key === 'schedule') return r.schedule ? scheduleText(r.schedule, c.width) : '';
   if (key.startsWith('m:')) return metricCell(r.last?.[key.slice(2)], c.width);
-  if (key.startsWith('p:')) return paramCell(r.now[key.slice(2)] ?? r.config[key.slice(2)], c.width);
+  if (key.startsWith('p:')) {
+    const grown = r.changes.find((x) => x.growth && x.key === key.slice(2));
+    return paramCell(grown ? grown.to : r.config[key.slice(2)], c.width);
+  }
   return '';
 }
 

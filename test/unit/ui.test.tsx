@@ -163,10 +163,13 @@ test('hyperparameters get short readable titles and widths that hold any value o
   assert.equal(fitNumber(1.23456e-7, 6, 4), '1.2e-7');
 });
 
-test('a grown model shows its size now: hidden after widen_mlp, marked, and explained in the details', () => {
+test('a grown model shows its size now: hidden after widen_mlp, marked; the learning rate as searched; both explained in the details', () => {
   const grown = row('0001', {
-    now: { lr: 0.0012345, hidden: 256, depth: 1, weight_decay: 0.0123456, batch_size: 64 },
-    changes: [{ key: 'hidden', from: 128, to: 256, growth: true, ops: [{ name: 'widen_mlp', value: 128, iteration: 400 }] }],
+    now: { lr: 0.00061725, hidden: 256, depth: 1, weight_decay: 0.0123456, batch_size: 64 },
+    changes: [
+      { key: 'hidden', from: 128, to: 256, growth: true, ops: [{ name: 'widen_mlp', value: 128, iteration: 400 }] },
+      { key: 'lr', from: 0.0012345, to: 0.00061725, growth: false, ops: [{ name: 'change_lr', value: 0.5, iteration: 900 }] },
+    ],
     schedule: SCHEDULE,
   });
   const s = snap([grown]);
@@ -176,7 +179,7 @@ test('a grown model shows its size now: hidden after widen_mlp, marked, and expl
   assert.equal(cell?.color, 'cyan');
   const detail = text(detailLines(s, grown, [], 100, 30)).join('\n');
   assert.match(detail, /config {2}lr=0\.001234 hidden=128 depth=1 weight_decay=0\.01235 {2}fixed batch_size=64/);
-  assert.match(detail, /now {5}hidden 128 → 256 \(widen_mlp \+128 at 400\)/);
+  assert.match(detail, /now {5}hidden 128 → 256 \(widen_mlp \+128 at 400\) · lr 0\.001234 → 6\.17e-4 \(change_lr ×0\.5 at 900\)/);
   assert.match(finishedLine({ ...grown, status: 'completed' }, s).map((x) => x.text).join(''), /hid=256/);
 });
 
