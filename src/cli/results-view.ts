@@ -58,6 +58,22 @@ function metricNames(state: SessionState): string[] {
   return names;
 }
 
+/** `words` after `label`, on as many lines as `width` needs, the later ones indented under the first word. */
+function wrapWords(label: string, words: readonly string[], width: number): string[] {
+  const indent = ' '.repeat(label.length);
+  const lines: string[] = [];
+  let line = label;
+  for (const w of words) {
+    if (line.length > label.length && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = indent + w;
+    } else {
+      line += (line.length > label.length ? ' ' : '') + w;
+    }
+  }
+  return [...lines, line];
+}
+
 /** The terminal's width when printing to one; no limit for a file or a pipe. */
 function outputWidth(): number {
   return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : Number.POSITIVE_INFINITY;
@@ -125,9 +141,9 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
   const best = bestTrial(state);
   if (best?.best) {
     lines.push('', `best: trial ${best.id}, ${m} ${formatNumber(best.best.value)} at iteration ${best.best.iteration}`);
-    lines.push(`  config: ${formatConfig(fullConfig(state, best))}`);
+    lines.push(...wrapWords('  config: ', formatConfig(fullConfig(state, best)).split(' '), width));
     const changed = appliedConfig(fullConfig(state, best), best.schedule).changes;
-    if (changed.length) lines.push(`  after its schedule: ${changed.map((c) => `${c.key}=${formatValue(c.to)}`).join(' ')}`);
+    if (changed.length) lines.push(...wrapWords('  after its schedule: ', changed.map((c) => `${c.key}=${formatValue(c.to)}`), width));
     if (opts.sessionDir) {
       const path = checkpointPath(opts.sessionDir, best);
       const at = best.checkpoint?.iteration;
