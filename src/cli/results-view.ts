@@ -6,6 +6,7 @@ import { fitColumns, type ColumnDef } from '../ui/columns.js';
 import { fitNumber, formatConfig, formatNumber, formatValue } from '../ui/format.js';
 import { textWidth } from '../ui/lines.js';
 import { paramCell, shortNames } from '../ui/param-columns.js';
+import { companion } from '../ui/table-layout.js';
 import type { Config } from '../search/space.js';
 import type { Json } from '../util/json.js';
 
@@ -98,7 +99,6 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
   const keys = Object.keys(state.spec.search_space);
   const titles = shortNames(keys);
   const metrics = metricNames(state);
-  const family = m.includes('_') ? m.slice(0, m.indexOf('_') + 1) : null;
   const rows = state.trials.map((t) => {
     const applied = appliedConfig(fullConfig(state, t), t.schedule);
     const grown = new Set(applied.changes.filter((c) => c.growth).map((c) => c.key));
@@ -114,7 +114,7 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
   const w = (key: string, title: string) => Math.max(textWidth(title), ...rows.map((r) => textWidth(r.cells[key] ?? '')));
   const metricDef = (name: string, cuts: number[]): ColumnDef => ({ key: `m:${name}`, title: name, align: 'right', sizes: [w(`m:${name}`, name)], cuts });
   const others = metrics.slice(1);
-  const inFamily = (n: string) => family !== null && n.startsWith(family);
+  const inFamily = (n: string) => companion(n, m);
   const defs: ColumnDef[] = [
     { key: 'id', title: 'trial', align: 'left', sizes: [w('id', 'trial')], cuts: [] },
     { key: 'status', title: 'status', align: 'left', sizes: [w('status', 'status')], cuts: [80] },

@@ -4,6 +4,7 @@ import { formatNumber, formatSig, plural } from './format.js';
 import { cutText, Lines, textWidth, type Line, type Seg } from './lines.js';
 import { shortNames } from './param-columns.js';
 import type { ViewSnapshot } from './snapshot.js';
+import { companion } from './table-layout.js';
 
 /** The session's total time: earlier runs plus this one (a resume does not restart the clock). */
 function sessionTime(s: ViewSnapshot, now: number): number {
@@ -32,8 +33,7 @@ function bestLine(s: ViewSnapshot, width: number): Line {
   const spark = sparkline(s.bestHistory, 16);
   if (!s.best) return [{ text: `best: no ${s.metric} reported yet`, dim: true }];
   const b = s.best;
-  const family = s.metric.includes('_') ? s.metric.slice(0, s.metric.indexOf('_') + 1) : null;
-  const companions = family ? s.metrics.filter((m) => m !== s.metric && m.startsWith(family)) : [];
+  const companions = s.metrics.filter((m) => m !== s.metric && companion(m, s.metric));
   const values = companions.map((m) => b.metrics?.[m]).map((v, i) => (typeof v === 'number' ? ` ${companions[i]} ${formatNumber(v)}` : '')).join('');
   const names = shortNames(Object.keys(b.config));
   const config = Object.entries(b.config).map(([k, v]) => `${names.get(k)}=${typeof v === 'number' ? formatSig(v, 3) : String(v)}`).join(' ');

@@ -37,7 +37,7 @@ function scheduleWidth(state: SessionState): number | null {
   if (schedules.length === 0) return null;
   const n = Math.max(1, ...schedules.map((sch) => sch.raw.length));
   const names = schedules.flatMap((sch) => sch.raw.map((op) => String(op.name)));
-  return Math.max(...names.map((name) => `${n}/${n} · next ${name}`.length));
+  return names.length ? Math.max(...names.map((name) => `${n}/${n} · next ${name}`.length)) : null;
 }
 
 const EMIT_EVERY_MS = 100;

@@ -31,17 +31,20 @@ const BAR = 10;
 /** The narrowest a metric column gets: room for 0.0123 or 1.2e-4. */
 const METRIC_MIN = 6;
 
-/** Where a metric's name says it belongs to the same family as the spec's metric (val_acc beside val_loss). */
-function companion(metric: string, primary: string): boolean {
+/**
+ * A metric of the spec metric's family, by the name's prefix (val_acc beside val_loss): shown before the
+ * hyperparameters go when the terminal is narrow; the others (train_loss) go first.
+ */
+export function companion(metric: string, primary: string): boolean {
   const cut = primary.indexOf('_');
   return cut > 0 && metric.startsWith(primary.slice(0, cut + 1));
 }
 
 /**
  * The live table's columns in screen order, with fixed sizes and priorities (lower goes first when the
- * terminal is narrow): other metrics 10, the progress bar 20, the schedule 25 (to its shortest) and 30, the rung 40, the searched
- * hyperparameters 50 (the last first), metrics of the spec metric's family 60, best 70, the status word 80.
- * The trial, the spec's metric and the iteration count always stay.
+ * terminal is narrow): other metrics 10, the progress bar 20, the schedule 25 (to its shortest) and 30,
+ * the rung 40, the searched hyperparameters 50 (the last first), metrics of the spec metric's family 60,
+ * best 70, the status word 80. The trial, the spec's metric and the iteration count always stay.
  */
 export function tableColumns(s: ViewSnapshot): ColumnDef[] {
   const iterDigits = String(s.maxIters).length;
