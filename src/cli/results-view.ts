@@ -23,8 +23,8 @@ export function checkpointPath(sessionDir: string, t: TrialRecord): string | nul
 
 /**
  * `tune results --json` (DESIGN §7): stable fields, numbers exactly as reported. Given the session's
- * folder, the best trial also names its newest checkpoint (`checkpoint`, an absolute path, and the
- * iteration it holds).
+ * folder, `best_checkpoint` names the best trial's newest checkpoint by absolute path, beside `best`
+ * rather than in it: `best` stays equal between two runs of the same search, as the contract wants.
  */
 export function resultsDocument(state: SessionState, status: SessionStatus, sessionDir?: string): Json {
   const best = bestTrial(state);
@@ -35,9 +35,8 @@ export function resultsDocument(state: SessionState, status: SessionStatus, sess
     status,
     metric: state.spec.metric,
     mode: state.spec.mode,
-    best: best && best.best
-      ? { trial: best.id, value: best.best.value, iteration: best.best.iteration, config: fullConfig(state, best), ...(sessionDir ? { checkpoint: ckpt, checkpoint_iteration: best.checkpoint?.iteration ?? null } : {}) }
-      : null,
+    best: best && best.best ? { trial: best.id, value: best.best.value, iteration: best.best.iteration, config: fullConfig(state, best) } : null,
+    ...(sessionDir ? { best_checkpoint: best && ckpt ? { trial: best.id, iteration: best.checkpoint?.iteration ?? null, path: ckpt } : null } : {}),
     trials: state.trials.map((t) => ({
       id: t.id,
       status: t.status,

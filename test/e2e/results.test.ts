@@ -53,11 +53,14 @@ test('tune results --json: each config holds the fixed params too; the best tria
   const { cwd, dir } = await session();
   const r = await runTune(['results', dir, '--json'], cwd);
   assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { best: { trial: string; config: Record<string, unknown>; checkpoint: string; checkpoint_iteration: number }; trials: { config: Record<string, unknown> }[] };
+  const doc = JSON.parse(r.stdout) as { best: { trial: string; config: Record<string, unknown> }; best_checkpoint: { trial: string; iteration: number; path: string }; trials: { config: Record<string, unknown> }[] };
   for (const t of doc.trials) assert.deepEqual(Object.keys(t.config).sort(), ['delay_ms', 'hidden', 'weight_decay', 'x']);
   assert.equal(doc.best.config.delay_ms, 0);
-  assert.ok(doc.best.checkpoint.startsWith(join(dir, 'trials', doc.best.trial)) && existsSync(doc.best.checkpoint), doc.best.checkpoint);
-  assert.equal(doc.best.checkpoint_iteration, 300);
+  assert.deepEqual(Object.keys(doc.best).sort(), ['config', 'iteration', 'trial', 'value'], 'best holds nothing that differs between two runs');
+  const ckpt = doc.best_checkpoint;
+  assert.equal(ckpt.trial, doc.best.trial);
+  assert.equal(ckpt.iteration, 300);
+  assert.ok(ckpt.path.startsWith(join(dir, 'trials', doc.best.trial)) && existsSync(ckpt.path), ckpt.path);
 });
 
 test('tune results: every metric (val_acc too), grown sizes marked, the best trial\'s whole config and checkpoint; fitted to 80 columns', async () => {

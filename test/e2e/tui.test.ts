@@ -71,7 +71,8 @@ test('the live UI in a real terminal: p pauses, the printed command resumes it w
   // boundary (4000 iterations > its max_wait_iters of 600).
   s = await waitForScreen((x) => /0000\s+▶ running.*1\/3 · next change_lr at loss < 0\.15 or \+\d+ it/.test(x), 'the schedule column');
   tmux('send-keys', '-t', session, 'Enter');
-  s = await waitForScreen((x) => /Trial 0000/.test(x), 'the detail view');
+  // The log's tail comes with the next read of the session layer (once a second while the details are open).
+  s = await waitForScreen((x) => /Trial 0000/.test(x) && /log \(stdout\.log\):\n[\s\S]*operation at iteration 4000: change_lr 0\.5 -> lr /.test(x), 'the detail view with its log');
   assert.match(s, /schedule [123]\/3 · /);
   assert.match(s, /val_loss {2}last \S+ {2}best \S+ \(it \d+\)\s+val_acc \S+/);
   assert.match(s, /✓ 0 change_lr 0\.5\s+fired at iteration 4000 \(loss \d\.\d+\)\s+first decay/);
