@@ -99,7 +99,6 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
         else orchestrator.pauseTrial(id);
         v.refresh();
       },
-      logTail: (id, n) => v.logTail(id, n),
     };
     // Ink and React load only when they are shown: a piped run starts in a third of the time. React picks
     // its build when it loads; unless told otherwise it takes the development build, which the bench found

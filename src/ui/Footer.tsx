@@ -1,13 +1,14 @@
-import { Text } from 'ink';
+import type { Line } from './lines.js';
 
 export type Screen = 'table' | 'detail' | 'help';
 
+/** The keys of each screen, most needed first, so a narrow terminal cuts the least needed. */
 const KEYS: Record<Screen, string> = {
-  table: 'p pause all · space pause/run trial · ↑↓ select · enter details · ? help · q quit',
-  detail: 'esc back · p pause all · space pause/run trial · ? help · q quit',
-  help: 'esc or ? back',
+  table: 'q quit · p pause all · enter details · ↑↓ select · space hold/run · ? help',
+  detail: 'esc back · q quit · p pause all · ↑↓ other trial · space hold/run · ? help',
+  help: 'esc or ? back · q quit · p pause all',
 };
 
-export function Footer({ screen }: { readonly screen: Screen }) {
-  return <Text dimColor wrap="truncate-end">{KEYS[screen]}</Text>;
+export function footerLine(screen: Screen): Line {
+  return [{ text: KEYS[screen], dim: true }];
 }

@@ -10,6 +10,29 @@ export function formatNumber(v: number): string {
   return v.toExponential(2).replace('e+', 'e');
 }
 
+/**
+ * `v` with at most `digits` significant digits: whole numbers below a million as they are, plain decimals
+ * from 0.001 up to 100,000, exponent form (`1.5e-4`) outside, trailing zeros dropped.
+ */
+export function formatSig(v: number, digits: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (Number.isInteger(v) && a < 1e6) return String(v);
+  if (a >= 1e-3 && a < 1e5) return String(Number(v.toPrecision(digits)));
+  const [mantissa, exponent] = v.toExponential(Math.max(0, digits - 1)).split('e');
+  return `${Number(mantissa)}e${exponent.replace('+', '')}`;
+}
+
+/** A number in at most `width` characters: the most significant digits that fit (4 at most), or cut. */
+export function fitNumber(v: number, width: number, maxDigits = 4): string {
+  for (let d = maxDigits; d >= 1; d--) {
+    const s = formatSig(v, d);
+    if (s.length <= width) return s;
+  }
+  return formatSig(v, 1).slice(0, width);
+}
+
 /** A reported metric: null (not a finite number) and absent both read as "-"/"nan". */
 export function formatMetric(v: number | null | undefined): string {
   return v === undefined ? '-' : v === null ? 'nan' : formatNumber(v);
@@ -22,6 +45,11 @@ export function formatValue(v: ParamValue | null | undefined): string {
 
 export function formatConfig(config: Record<string, ParamValue>): string {
   return Object.entries(config).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
+}
+
+/** "1 trial", "3 trials". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A plain text table with left-aligned text and right-aligned numbers. */

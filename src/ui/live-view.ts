@@ -1,24 +1,49 @@
 import { strategyLabel } from '../spec/strategy.js';
-import { readFileSync, existsSync } from 'node:fs';
-import { trialPaths } from '../session/layout.js';
-import { bestTrial, type SessionEvent } from '../session/state.js';
+import { appliedConfig, keysGrownBy } from '../session/applied-config.js';
+import { readSessionHistory, SessionHistory } from '../session/history.js';
+import { bestTrial, type SessionEvent, type SessionState, type TrialRecord } from '../session/state.js';
 import type { SessionStore } from '../session/store.js';
-import type { ScheduleView, TrialRow, ViewSnapshot } from './snapshot.js';
-import { scheduleProgress, triggerText } from '../schedule/trigger.js';
+import { readLogTail, type LogTail } from '../session/trial-logs.js';
+import { triggerText } from '../schedule/trigger.js';
 import type { TrialSchedule } from '../schedule/trial-schedule.js';
+import { paramColumns, type ParamColumn } from './param-columns.js';
+import type { ScheduleView, TrialCounts, TrialRow, ViewSnapshot } from './snapshot.js';
 
 function scheduleView(s: TrialSchedule, iteration: number): ScheduleView {
+  const next = s.state.completed.findIndex((c) => !c);
+  const op = next >= 0 ? s.ops[next] : null;
   return {
-    progress: scheduleProgress(s.ops, s.state, iteration),
-    ops: s.ops.map((op, i) => {
+    done: s.state.completed.filter(Boolean).length,
+    total: s.ops.length,
+    next: op ? { name: op.name, belowLoss: op.trigger_loss, inIters: op.max_wait_iters === null ? null : Math.max(0, s.state.lastFire + op.max_wait_iters - iteration) } : null,
+    ops: s.ops.map((o, i) => {
       const fired = [...s.state.fired].reverse().find((f) => f.index === i) ?? null;
-      return { name: op.name, value: op.value, desc: op.desc, when: triggerText(op), fired: s.state.completed[i] ? (fired ? { iteration: fired.iteration, loss: fired.loss } : { iteration: -1, loss: null }) : null };
+      return { name: o.name, value: o.value, desc: o.desc, when: triggerText(o), fired: s.state.completed[i] ? (fired ? { iteration: fired.iteration, loss: fired.loss } : { iteration: -1, loss: null }) : null };
     }),
   };
 }
 
-const HISTORY = 120;
+/** The rung column's width: "b12 →3/3 @2400" at worst, from the scheduler's largest budget. */
+function rungWidth(state: SessionState): number | null {
+  const sch = state.spec.scheduler;
+  if (sch.type === 'fifo') return null;
+  const label = `→9/9 @${sch.max_t}`.length;
+  return sch.type === 'hyperband' ? label + 4 : label;
+}
+
+/** "1/3 · next change_lr" for the longest operation name of the session's schedules; null without any. */
+function scheduleWidth(state: SessionState): number | null {
+  const schedules = Object.values(state.schedules ?? {});
+  if (schedules.length === 0) return null;
+  const n = Math.max(1, ...schedules.map((sch) => sch.raw.length));
+  const names = schedules.flatMap((sch) => sch.raw.map((op) => String(op.name)));
+  return names.length ? Math.max(...names.map((name) => `${n}/${n} · next ${name}`.length)) : null;
+}
+
 const EMIT_EVERY_MS = 100;
+const LOG_EVERY_MS = 1000;
+/** Lines of the followed log kept in the snapshot: more than any detail view shows. */
+const LOG_LINES = 40;
 
 export interface LiveViewSource {
   isPausing(): boolean;
@@ -28,43 +53,33 @@ export interface LiveViewSource {
 
 /**
  * Keeps a read-only snapshot of the session for the UI, rebuilt from the store's events and handed out at
- * most ten times a second, so 64 trials reporting fast cost the orchestrator little.
+ * most ten times a second, so 64 trials reporting fast cost the orchestrator little. What the snapshot
+ * needs from disk comes through the session layer, outside any render: the session's history (journal)
+ * once at the start, and the followed trial's log tail once a second while its details are open.
  */
 export class LiveView {
   private snapshot: ViewSnapshot;
-  private readonly history = new Map<string, [number, number][]>();
-  private readonly bestHistory: number[] = [];
+  private readonly history: SessionHistory;
+  private readonly params: ParamColumn[];
+  private readonly scheduleWidth: number | null;
   private readonly listeners = new Set<() => void>();
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private lastEmit = 0;
   private pauseReason: string | null = null;
   private readonly startedAt = Date.now();
+  private followed: string | null = null;
+  private log: LogTail | null = null;
+  private logTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly store: SessionStore, private readonly source: LiveViewSource) {
-    this.loadHistory();
+    const spec = store.state.spec;
+    // The journal already holds this run's start: the clock and the charts continue from earlier runs.
+    this.history = readSessionHistory(store.dir, new SessionHistory(spec.metric, spec.mode));
+    this.params = paramColumns(spec.search_space, keysGrownBy(store.state.schedules ?? {}));
+    this.scheduleWidth = scheduleWidth(store.state);
     this.snapshot = this.build();
     store.onEvent((ev) => this.onEvent(ev));
-  }
-
-  /** On resume the charts continue from what the trials reported before. */
-  private loadHistory(): void {
-    const metric = this.store.state.spec.metric;
-    for (const t of this.store.state.trials) {
-      const file = trialPaths(this.store.dir, t.id).metrics;
-      if (!existsSync(file)) continue;
-      const values: [number, number][] = [];
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (!line) continue;
-        try {
-          const m = JSON.parse(line) as Record<string, number>;
-          if (typeof m[metric] === 'number') values.push([m.iteration, m[metric]]);
-        } catch { /* a torn line */ }
-      }
-      this.history.set(t.id, values.slice(-HISTORY));
-    }
-    const best = bestTrial(this.store.state);
-    if (best?.best) this.bestHistory.push(best.best.value);
   }
 
   getSnapshot = (): ViewSnapshot => this.snapshot;
@@ -80,25 +95,39 @@ export class LiveView {
     this.flush();
   }
 
+  /** Keeps the end of one trial's log in the snapshot, read now and then once a second; null stops. */
+  followLog = (id: string | null): void => {
+    if (id === this.followed) return;
+    this.followed = id;
+    this.log = null;
+    if (this.logTimer) clearInterval(this.logTimer);
+    this.logTimer = null;
+    if (id === null) {
+      this.refresh();
+      return;
+    }
+    this.readLog();
+    this.logTimer = setInterval(() => this.readLog(), LOG_EVERY_MS);
+    this.logTimer.unref();
+  };
+
+  /** The session is over: the last changes reach the listeners now (the last trial's ✓ line), then nothing more. */
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.followLog(null);
+    this.flush();
+  }
+
+  private readLog(): void {
+    if (this.followed === null) return;
+    const before = this.log;
+    this.log = readLogTail(this.store.dir, this.followed, LOG_LINES, before);
+    if (this.log !== before) this.refresh();
   }
 
   private onEvent(ev: SessionEvent): void {
-    if (ev.type === 'report') {
-      // A trial restarted from an older checkpoint repeats boundaries: drop what it is redoing.
-      const h = (this.history.get(ev.id) ?? []).filter(([it]) => it < ev.iteration);
-      const v = ev.metrics[this.store.state.spec.metric];
-      if (typeof v === 'number') h.push([ev.iteration, v]);
-      this.history.set(ev.id, h.slice(-HISTORY));
-      const best = bestTrial(this.store.state);
-      const last = this.bestHistory[this.bestHistory.length - 1];
-      if (best?.best && best.best.value !== last) {
-        this.bestHistory.push(best.best.value);
-        if (this.bestHistory.length > HISTORY) this.bestHistory.shift();
-      }
-    }
+    this.history.add(ev as Parameters<SessionHistory['add']>[0]);
     if (ev.type === 'pause_requested') this.pauseReason = ev.reason;
     this.dirty = true;
     this.schedule();
@@ -121,60 +150,67 @@ export class LiveView {
     for (const l of this.listeners) l();
   }
 
-  private build(): ViewSnapshot {
+  private row(t: TrialRecord): TrialRow {
     const s = this.store.state;
-    const pausing = this.source.isPausing();
-    const rows: TrialRow[] = s.trials.map((t) => ({
+    const applied = appliedConfig({ ...s.spec.trial.params, ...t.config }, t.schedule);
+    return {
       id: t.id,
       status: t.status,
-      pausing: t.status === 'running' && (pausing || this.source.isHeld(t.id)),
+      pausing: t.status === 'running' && (this.source.isPausing() || this.source.isHeld(t.id)),
       held: this.source.isHeld(t.id),
       config: t.config,
+      now: applied.now,
+      changes: applied.changes,
       iteration: t.iteration,
       last: t.last,
       best: t.best?.value ?? null,
+      atBest: this.history.atBest(t.id),
       failures: t.failures,
       error: t.error,
-      history: (this.history.get(t.id) ?? []).map(([, v]) => v),
+      history: this.history.seriesOf(t.id),
       schedule: t.schedule ? scheduleView(t.schedule, t.iteration) : null,
       place: t.place,
-    }));
+    };
+  }
+
+  private build(): ViewSnapshot {
+    const s = this.store.state;
+    const rows = s.trials.map((t) => this.row(t));
     const count = (pred: (r: TrialRow) => boolean) => rows.filter(pred).length;
+    // The pause message's counts (drive.ts), so the header and the message agree.
+    const counts: TrialCounts = {
+      done: count((r) => r.status === 'completed' || r.status === 'stopped'),
+      running: count((r) => r.status === 'running'),
+      paused: count((r) => r.status === 'paused'),
+      held: count((r) => r.held && (r.status === 'paused' || r.status === 'pending')),
+      pending: count((r) => r.status === 'pending'),
+      notStarted: Math.max(0, s.spec.num_trials - s.trials.length),
+      waiting: count((r) => r.status === 'waiting'),
+      failed: count((r) => r.status === 'failed'),
+    };
     const best = bestTrial(s);
+    const atBest = best ? this.history.atBest(best.id) : null;
     return {
       experiment: s.experiment,
       strategy: strategyLabel(s.spec.searcher, s.spec.scheduler),
       sessionDir: this.store.dir,
-      startedAt: this.startedAt,
+      clock: this.history.clock(this.startedAt),
       metric: s.spec.metric,
       mode: s.spec.mode,
       maxIters: s.spec.max_iters,
       numTrials: s.spec.num_trials,
-      params: Object.keys(s.spec.search_space),
-      counts: {
-        done: count((r) => r.status === 'completed' || r.status === 'stopped'),
-        running: count((r) => r.status === 'running'),
-        pending: count((r) => r.status === 'pending') + (s.spec.num_trials - s.trials.length),
-        paused: count((r) => r.status === 'paused'),
-        waiting: count((r) => r.status === 'waiting'),
-        failed: count((r) => r.status === 'failed'),
-      },
-      best: best?.best ? { id: best.id, value: best.best.value, config: best.config } : null,
-      bestHistory: [...this.bestHistory],
+      params: this.params,
+      metrics: [s.spec.metric, ...this.history.metrics.filter((m) => m !== s.spec.metric)],
+      rungWidth: rungWidth(s),
+      scheduleWidth: this.scheduleWidth,
+      counts,
+      best: best?.best ? { id: best.id, value: best.best.value, iteration: best.best.iteration, metrics: atBest?.metrics ?? null, config: best.config } : null,
+      bestHistory: this.history.best.map((b) => b.value),
       trials: rows,
-      pausing,
+      pausing: this.source.isPausing(),
       quitting: this.source.isQuitting(),
       pauseReason: this.pauseReason,
+      log: this.followed && this.log ? { id: this.followed, lines: this.log.lines } : null,
     };
-  }
-
-  logTail(id: string, lines: number): string[] {
-    const file = trialPaths(this.store.dir, id).stdout;
-    try {
-      const text = readFileSync(file, 'utf8');
-      return text.trimEnd().split('\n').slice(-lines);
-    } catch {
-      return [];
-    }
   }
 }

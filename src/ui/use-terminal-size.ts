@@ -1,17 +1,7 @@
-import { useEffect, useState } from 'react';
-import { useStdout } from 'ink';
+import { useSyncExternalStore } from 'react';
+import type { Terminal, TerminalSize } from './terminal.js';
 
-/** The terminal's size, updated on resize (so the frame always stays shorter than the terminal). */
-export function useTerminalSize(): { columns: number; rows: number } {
-  const { stdout } = useStdout();
-  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    const onResize = () => setSize(read());
-    stdout.on('resize', onResize);
-    return () => {
-      stdout.off('resize', onResize);
-    };
-  }, [stdout]);
-  return size;
+/** The terminal's size, updated on resize (so the frame always stays narrower and shorter than the terminal). */
+export function useTerminalSize(terminal: Terminal): TerminalSize {
+  return useSyncExternalStore(terminal.subscribe, terminal.size);
 }
