@@ -14,7 +14,7 @@ import { LiveView } from '../../src/ui/live-view.js';
 import { tmpDir } from '../helpers/tune.js';
 
 function freshState(): SessionState {
-  const spec = validateSpec({ search_space: { lr: { type: 'uniform', low: 0, high: 1 } }, num_trials: 3 }, 'x.yaml', new Map(), 'exp');
+  const spec = validateSpec({ search_space: { lr: { type: 'uniform', low: 0.001, high: 1 } }, num_trials: 3 }, 'x.yaml', new Map(), 'exp');
   return {
     schema: SESSION_SCHEMA, id: 'session_x', experiment: 'exp', createdAt: 'now', status: 'running', spec, specRaw: null,
     specFile: null, specHash: '', baseDir: '/', searcher: { type: 'random', state: { rng: [1, 2, 3, 4], suggested: 0 }, finished: false },
