@@ -36,6 +36,7 @@ export function resultsDocument(state: SessionState, status: SessionStatus, sess
     metric: state.spec.metric,
     mode: state.spec.mode,
     best: best && best.best ? { trial: best.id, value: best.best.value, iteration: best.best.iteration, config: fullConfig(state, best) } : null,
+    ...(state.history?.length ? { history: state.history } : {}),
     ...(sessionDir ? { best_checkpoint: best && ckpt ? { trial: best.id, iteration: best.checkpoint?.iteration ?? null, path: ckpt } : null } : {}),
     trials: state.trials.map((t) => ({
       id: t.id,
@@ -149,5 +150,8 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
       lines.push(path ? `  checkpoint${at === best.iteration ? '' : ` (iteration ${at})`}: ${path}` : '  checkpoint: none saved');
     }
   }
+  // What resumes changed (--num-trials, --max-iters, --concurrency): the results are read against them.
+  for (const h of state.history ?? []) lines.push(`changed on resume ${h.at.slice(0, 16).replace('T', ' ')} UTC: ${h.change}`);
+  if (state.status === 'paused' && state.pauseReason) lines.push(`paused because: ${state.pauseReason}`);
   return lines.join('\n');
 }

@@ -67,7 +67,19 @@ export class PlainReporter {
         break;
       case 'trial_interrupted':
         if (!t) return;
-        this.write(`[${t.id}] killed      resumes from ${t.checkpoint ? `iteration ${t.checkpoint.iteration}` : 'the start'}`);
+        this.write(`[${t.id}] ${ev.reason ? 'stopped ' : 'killed  '}    ${ev.reason ? `${ev.reason}; ` : ''}resumes from ${t.checkpoint ? `iteration ${t.checkpoint.iteration}` : 'the start'}`);
+        break;
+      case 'trial_held':
+        if (t) this.write(`[${t.id}] held        pauses at its next boundary and stays paused until released`);
+        break;
+      case 'trial_released':
+        if (t) this.write(`[${t.id}] released    may run again`);
+        break;
+      case 'trial_reopened':
+        if (t) this.write(`[${t.id}] reopened    ${ev.because === 'retry' ? 'retried after failing' : `continues to iteration ${s.spec.max_iters}`}, from ${t.checkpoint ? `iteration ${t.checkpoint.iteration}` : 'the start'}`);
+        break;
+      case 'request_handled':
+        this.write(`request     tune ${ev.verb}${ev.trials.length ? ` ${ev.trials.join(' ')}` : ''}: ${ev.outcome}`);
         break;
       case 'trial_failed':
         if (!t) return;

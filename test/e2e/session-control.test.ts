@@ -153,6 +153,8 @@ test('--max-iters raised on a completed session continues each trial from its fi
   }
   const history = (JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as { history: { change: string }[] }).history;
   assert.deepEqual(history.map((h) => h.change), ['max_iters 200 -> 400, concurrency 2 -> 1']);
+  const shown = await runTune(['results', dir], cwd);
+  assert.match(shown.stdout, /changed on resume \d{4}-\d\d-\d\d \d\d:\d\d UTC: max_iters 200 -> 400, concurrency 2 -> 1/);
 });
 
 test('an override that does not fit the session is one line, exit 2, and changes nothing', async () => {

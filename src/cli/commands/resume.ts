@@ -164,7 +164,8 @@ export async function resumeCommand(opts: ResumeOptions, ctx: CliContext): Promi
   store.append({ type: 'session_resumed', pid: process.pid, ...(notes.length ? { note: notes.join('; ') } : {}) });
   const s = store.state;
   const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending' || t.status === 'waiting');
-  ctx.out(`tune: resuming ${s.experiment} (${s.id}): ${toContinue.length} trials to continue, ${s.spec.num_trials - s.trials.length} not started`);
+  const n = (k: number) => `${k} trial${k === 1 ? '' : 's'}`;
+  ctx.out(`tune: resuming ${s.experiment} (${s.id}): ${n(toContinue.length)} to continue, ${s.spec.num_trials - s.trials.length} not started`);
   for (const n of notes) ctx.out(`note: ${n}`);
   return driveSession(store, lock, argv, ctx, { retryFailed: opts.retryFailed === true, maxItersRaised: longer });
 }
