@@ -6,6 +6,8 @@ export type Command =
   | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
   | { kind: 'resume'; dir: string; numTrials: number | null; maxIters: number | null; concurrency: number | null; trust: boolean; retryFailed: boolean }
   | { kind: 'results'; dir: string; json: boolean }
+  | { kind: 'view'; dir: string }
+  | { kind: 'ls'; root: string | null }
   | { kind: 'control'; verb: 'pause' | 'continue' | 'stop'; dir: string; trials: string[] }
   | { kind: 'export'; dir: string; trial: string | null; onnx: string }
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
@@ -23,6 +25,10 @@ export const USAGE = `Usage:
                                             --retry-failed: failed trials get another chance from
                                             their last checkpoint)
   tune results DIR [--json]                 the trial table and the best trial of a session
+  tune view DIR                             the live view of a session, read-only: paused, completed, or
+                                            followed as it runs
+  tune ls [ROOT]                            the sessions under ROOT (default ./sessions): status,
+                                            progress, best, age, and how to resume each
   tune pause DIR [TRIAL…]                   from another terminal: pause the session, or those trials at
                                             their next boundary (they stay paused until tune continue)
   tune continue DIR TRIAL…                  let trials paused on their own run again
@@ -134,6 +140,16 @@ export function parseArgs(argv: string[]): Command {
     only(p, ['--json'], 'results');
     if (rest.length !== 1) throw new BadInputError('tune results needs exactly one session directory: tune results DIR [--json]');
     return { kind: 'results', dir: rest[0], json: p.flags.has('--json') };
+  }
+  if (first === 'view') {
+    only(p, [], 'view');
+    if (rest.length !== 1) throw new BadInputError('tune view needs exactly one session directory: tune view DIR');
+    return { kind: 'view', dir: rest[0] };
+  }
+  if (first === 'ls') {
+    only(p, [], 'ls');
+    if (rest.length > 1) throw new BadInputError(`tune ls takes at most one folder, but got ${rest.join(' ')}`);
+    return { kind: 'ls', root: rest[0] ?? null };
   }
   if (first === 'pause' || first === 'continue' || first === 'stop') {
     only(p, [], first);

@@ -24,6 +24,10 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
         return await (await import('./commands/resume.js')).resumeCommand(cmd, ctx);
       case 'results':
         return (await import('./commands/results.js')).resultsCommand(cmd, ctx);
+      case 'view':
+        return await (await import('./commands/view.js')).viewCommand(cmd, ctx);
+      case 'ls':
+        return (await import('./commands/ls.js')).lsCommand(cmd, ctx);
       case 'control':
         return await (await import('./commands/control.js')).controlCommand(cmd, ctx);
       case 'export':

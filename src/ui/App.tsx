@@ -95,7 +95,7 @@ export function App({ source, commands, clock, terminal, closing = false }: AppP
       : screen === 'detail' && detailTrial
         ? detailLines(s, detailTrial, s.log?.id === detailTrial.id ? s.log.lines : [], columns, height)
         : tableLines(s, live, effectiveSelected, columns, height),
-    footer: footerLine(screen),
+    footer: footerLine(screen, s.readOnly === true),
   }, rows);
   return (
     <>

@@ -9,6 +9,13 @@ const KEYS: Record<Screen, string> = {
   help: 'esc or ? back · q quit · p pause all',
 };
 
-export function footerLine(screen: Screen): Line {
-  return [{ text: KEYS[screen], dim: true }];
+/** tune view changes nothing: only the keys that move around the view. */
+const READ_ONLY: Record<Screen, string> = {
+  table: 'read-only view · q quit · enter details · ↑↓ select · ? help',
+  detail: 'read-only view · esc back · q quit · ↑↓ other trial · ? help',
+  help: 'esc or ? back · q quit',
+};
+
+export function footerLine(screen: Screen, readOnly = false): Line {
+  return [{ text: (readOnly ? READ_ONLY : KEYS)[screen], dim: true }];
 }

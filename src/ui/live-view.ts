@@ -2,7 +2,6 @@ import { strategyLabel } from '../spec/strategy.js';
 import { appliedConfig, keysGrownBy } from '../session/applied-config.js';
 import { readSessionHistory, SessionHistory } from '../session/history.js';
 import { bestTrial, type SessionEvent, type SessionState, type TrialRecord } from '../session/state.js';
-import type { SessionStore } from '../session/store.js';
 import { readLogTail, type LogTail } from '../session/trial-logs.js';
 import { triggerText } from '../schedule/trigger.js';
 import type { TrialSchedule } from '../schedule/trial-schedule.js';
@@ -45,6 +44,13 @@ const LOG_EVERY_MS = 1000;
 /** Lines of the followed log kept in the snapshot: more than any detail view shows. */
 const LOG_LINES = 40;
 
+/** What the view reads a session through: the store a run drives, or a follower that only reads (tune view). */
+export interface SessionSource {
+  readonly dir: string;
+  readonly state: SessionState;
+  onEvent(listener: (ev: SessionEvent) => void): void;
+}
+
 export interface LiveViewSource {
   isPausing(): boolean;
   isQuitting(): boolean;
@@ -72,7 +78,7 @@ export class LiveView {
   private log: LogTail | null = null;
   private logTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly store: SessionStore, private readonly source: LiveViewSource) {
+  constructor(private readonly store: SessionSource, private readonly source: LiveViewSource, private readonly readOnly = false) {
     const spec = store.state.spec;
     // The journal already holds this run's start: the clock and the charts continue from earlier runs.
     this.history = readSessionHistory(store.dir, new SessionHistory(spec.metric, spec.mode));
@@ -209,6 +215,7 @@ export class LiveView {
       trials: rows,
       pausing: this.source.isPausing(),
       quitting: this.source.isQuitting(),
+      readOnly: this.readOnly,
       pauseReason: this.pauseReason,
       log: this.followed && this.log ? { id: this.followed, lines: this.log.lines } : null,
     };

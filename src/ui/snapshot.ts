@@ -89,6 +89,8 @@ export interface ViewSnapshot {
   readonly trials: readonly TrialRow[];
   readonly pausing: boolean;
   readonly quitting: boolean;
+  /** tune view: the keys that change a run do nothing, and the footer says so. */
+  readonly readOnly?: boolean;
   readonly pauseReason: string | null;
   /** The end of the followed trial's stdout.log (see SnapshotSource.followLog). */
   readonly log: { readonly id: string; readonly lines: readonly string[] } | null;
