@@ -174,7 +174,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     return trouble ? EXIT.internal : EXIT.paused;
   }
   ctx.out('');
-  ctx.out(resultsTable(store.state));
+  ctx.out(resultsTable(store.state, { sessionDir: store.dir }));
   ctx.out('');
   ctx.out(`Session ${outcome} in ${store.dir}`);
   return outcome === 'completed' && !trouble ? EXIT.completed : EXIT.internal;

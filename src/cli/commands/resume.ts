@@ -114,7 +114,7 @@ export async function resumeCommand(opts: ResumeOptions, ctx: CliContext): Promi
   const retry = opts.retryFailed === true && before.trials.some((t) => t.status === 'failed');
   if ((before.status === 'completed' || before.status === 'failed') && !retry && !longer && !(grow && (opts.numTrials as number) > before.trials.length)) {
     ctx.out(`Session ${before.id} is already ${before.status}; nothing to resume.`);
-    ctx.out(resultsTable(before));
+    ctx.out(resultsTable(before, { sessionDir: dir }));
     return 0;
   }
   const label = before.specFile ?? '<built-in default spec>';
