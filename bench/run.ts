@@ -20,6 +20,7 @@ import { formatTrainerSpeed, measureTrainerSpeed } from './trainer-speed.js';
 import { formatSearchQuality, measureSearchQuality } from './search-quality.js';
 import { formatMainJob, measureMainJob } from './main-job.js';
 import { benchDataLoad } from './data-load.js';
+import { benchExportPeer } from './export-peer.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The real bin, started directly (never through npx or npm, whose warnings would mix into stdout). */
@@ -1135,6 +1136,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatSearchQuality(search)}\n`);
   process.stdout.write(`\n${formatMainJob(mainJob)}\n`);
   await benchDataLoad({ quick: QUICK, log });
+  await benchExportPeer();
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`\nwrote ${file}\n`);
 }
