@@ -338,7 +338,9 @@ export class Orchestrator {
     const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart };
     this.live.set(t.id, live);
     this.watchSilence(live);
-    this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, fromIteration: t.checkpoint?.iteration ?? null });
+    this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, handle: proc.handle, fromIteration: t.checkpoint?.iteration ?? null });
+    // A Slurm job's id and node are known once it starts there, which may be long after it was queued.
+    proc.onHandle((handle) => { if (!this.finished) this.o.store.append({ type: 'trial_placed', id: t.id, handle }); });
     proc.onLine((line) => {
       this.watchSilence(live);
       live.queue = live.queue.then(() => this.handleLine(live, line)).catch((err: unknown) => {
