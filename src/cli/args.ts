@@ -1,10 +1,11 @@
 import { BadInputError } from '../errors.js';
+import type { LauncherType } from '../spec/types.js';
 
 export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
-  | { kind: 'resume'; dir: string; numTrials: number | null; trust: boolean; retryFailed: boolean }
+  | { kind: 'run'; spec: string | null; sessionsRoot: string | null; launcher: LauncherType | null }
+  | { kind: 'resume'; dir: string; numTrials: number | null; trust: boolean; retryFailed: boolean; launcher: LauncherType | null; takeOverLock: boolean }
   | { kind: 'results'; dir: string; json: boolean }
   | { kind: 'export'; dir: string; trial: string | null; onnx: string }
   | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
@@ -13,13 +14,17 @@ export type Command =
   | { kind: 'schedule-plan'; file: string; spec: string | null; trial: string | null; set: Record<string, string> };
 
 export const USAGE = `Usage:
-  tune [run] [SPEC] [--sessions-root DIR]   start a search (no SPEC: the built-in default search)
-  tune --resume-session DIR [--num-trials N] [--trust] [--retry-failed]
-                                            continue a paused or interrupted session exactly (with
+  tune [run] [SPEC] [--sessions-root DIR] [--launcher local|slurm]
+                                            start a search (no SPEC: the built-in default search;
+                                            --launcher: run the trials here, or as Slurm jobs)
+  tune --resume-session DIR [--num-trials N] [--trust] [--retry-failed] [--launcher local|slurm]
+       [--take-over-lock]                   continue a paused or interrupted session exactly (with
                                             --num-trials: a larger budget, also for a completed one;
                                             --trust: run the command of a session made elsewhere;
                                             --retry-failed: failed trials get another chance from
-                                            their last checkpoint)
+                                            their last checkpoint; --launcher: where its trials run
+                                            from now on; --take-over-lock: drive it although the
+                                            lock names a tune on another host, which is gone)
   tune results DIR [--json]                 the trial table and the best trial of a session
   tune export DIR [--trial ID | --best] --onnx FILE
                                             write a built-in trial's trained model (default: the best
@@ -72,8 +77,8 @@ function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<st
   return { positional, flags };
 }
 
-const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial', '--onnx']);
-const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed', '--best']);
+const ALL_VALUED = new Set(['--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial', '--onnx', '--launcher']);
+const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed', '--best', '--take-over-lock']);
 
 function only(p: Parsed, allowed: string[], context: string): void {
   for (const k of p.flags.keys()) {
@@ -90,6 +95,12 @@ function one(p: Parsed, flag: string): string | null {
   if (!v) return null;
   if (v.length > 1) throw new BadInputError(`${flag} is given ${v.length} times; give it once`);
   return v[0];
+}
+
+function launcherFlag(p: Parsed): LauncherType | null {
+  const v = one(p, '--launcher');
+  if (v !== null && v !== 'local' && v !== 'slurm') throw new BadInputError(`--launcher is ${JSON.stringify(v)}, but must be local or slurm`);
+  return v;
 }
 
 function sets(p: Parsed): Record<string, string> {
@@ -111,12 +122,15 @@ export function parseArgs(argv: string[]): Command {
 
   const resume = one(p, '--resume-session');
   if (resume !== null) {
-    only(p, ['--resume-session', '--num-trials', '--trust', '--retry-failed'], 'resume');
+    only(p, ['--resume-session', '--num-trials', '--trust', '--retry-failed', '--launcher', '--take-over-lock'], 'resume');
     if (p.positional.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${p.positional.join(' ')}; the session holds its own spec`);
     if (resume === '') throw new BadInputError('--resume-session needs the session directory printed when the session paused');
     const n = one(p, '--num-trials');
     if (n !== null && !/^\d+$/.test(n)) throw new BadInputError(`--num-trials is ${JSON.stringify(n)}, but must be a whole number`);
-    return { kind: 'resume', dir: resume, numTrials: n === null ? null : Number(n), trust: p.flags.has('--trust'), retryFailed: p.flags.has('--retry-failed') };
+    return {
+      kind: 'resume', dir: resume, numTrials: n === null ? null : Number(n), trust: p.flags.has('--trust'), retryFailed: p.flags.has('--retry-failed'),
+      launcher: launcherFlag(p), takeOverLock: p.flags.has('--take-over-lock'),
+    };
   }
   if (first === 'results') {
     only(p, ['--json'], 'results');
@@ -164,8 +178,9 @@ export function parseArgs(argv: string[]): Command {
     }
     throw new BadInputError(`tune schedule${verb ? ` ${verb}` : ''}: unknown; use validate, migrate or plan`);
   }
-  only(p, ['--sessions-root'], 'run');
+  if (p.flags.has('--take-over-lock')) throw new BadInputError('--take-over-lock applies to --resume-session only: a new session has no lock to take over');
+  only(p, ['--sessions-root', '--launcher'], 'run');
   const runArgs = first === 'run' ? rest : p.positional;
   if (runArgs.length > 1) throw new BadInputError(`tune run takes one spec file, but got ${runArgs.join(' ')}`);
-  return { kind: 'run', spec: runArgs[0] ?? null, sessionsRoot: one(p, '--sessions-root') };
+  return { kind: 'run', spec: runArgs[0] ?? null, sessionsRoot: one(p, '--sessions-root'), launcher: launcherFlag(p) };
 }

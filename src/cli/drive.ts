@@ -4,7 +4,7 @@ import { resumeCommand } from '../session/resume-command.js';
 import type { SessionStore } from '../session/store.js';
 import { EXIT } from '../errors.js';
 import { describeFault } from '../session/fault.js';
-import { LocalLauncher } from '../orchestrator/launcher.js';
+import { LocalLauncher, type Launcher } from '../orchestrator/launcher.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { LiveView } from '../ui/live-view.js';
 import type { MountedUi } from '../ui/mount.js';
@@ -19,7 +19,7 @@ import { resultsTable } from './results-view.js';
  * last line of a pause is the command that resumes it (DESIGN §7). The view is the Ink UI on a terminal,
  * the plain reporter otherwise; both only read the session's state and send commands.
  */
-export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext, opts: { retryFailed?: boolean } = {}): Promise<number> {
+export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext, opts: { retryFailed?: boolean; launcher?: Launcher } = {}): Promise<number> {
   const state = store.state;
   const searcher = createSearcher(state.spec);
   const scheduler = createScheduler(state.spec);
@@ -31,7 +31,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     lock.release();
     throw err;
   }
-  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, specLabel: state.specFile ?? 'the built-in default spec' });
+  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: opts.launcher ?? new LocalLauncher(), trialArgv, trialCwd: state.baseDir, specLabel: state.specFile ?? 'the built-in default spec' });
   if (opts.retryFailed) {
     const retried = orchestrator.retryFailed();
     ctx.out(retried.length ? `note: retrying failed trial${retried.length === 1 ? '' : 's'} ${retried.join(', ')} from ${retried.length === 1 ? 'its' : 'their'} last checkpoint` : 'note: --retry-failed: no trial has failed');
