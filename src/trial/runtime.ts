@@ -184,8 +184,10 @@ function chooseCarrier(env: NodeJS.ProcessEnv): Carrier {
   if (v === 'fd3' || v === 'stdout') return v;
   if (v !== undefined && v !== '') throw new Error(`${ENV.carrier} is ${JSON.stringify(v)}, but must be fd3 or stdout`);
   try {
-    fstatSync(PROTOCOL_FD);
-    return 'fd3';
+    // Node itself may hold fd 3 (its event loop's epoll descriptor when nothing was passed there): only a
+    // pipe, socket or file there is a carrier someone gave the trial.
+    const s = fstatSync(PROTOCOL_FD);
+    return s.isFIFO() || s.isSocket() || s.isFile() ? 'fd3' : 'stdout';
   } catch {
     return 'stdout';
   }

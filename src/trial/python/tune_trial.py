@@ -44,6 +44,7 @@ import json
 import math
 import numbers
 import os
+import stat
 import sys
 
 PROTOCOL_FD = 3
@@ -67,10 +68,11 @@ def _carrier():
     if value:
         raise RuntimeError(f"TUNE_PROTOCOL_CARRIER is {value!r}, but must be fd3 or stdout")
     try:
-        os.fstat(PROTOCOL_FD)
-        return "fd3"
+        mode = os.fstat(PROTOCOL_FD).st_mode
     except OSError:
         return "stdout"
+    # only a pipe, socket or file there is a carrier someone gave the trial
+    return "fd3" if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISREG(mode) else "stdout"
 
 
 def write_atomic(path, data):
