@@ -198,6 +198,34 @@ test('quit cancels every job through scancel (SIGTERM first) and leaves nothing 
   assert.deepStrictEqual(comparable(await resultsJson(dir, cwd)), comparable(await localReference()));
 });
 
+test('quit also cancels a job still waiting in the queue, found by its name before it has an id', { skip, timeout: 60_000 }, async () => {
+  const cwd = tmpDir();
+  // Each job wants all 8 CPUs of the node: the second waits until the first ends.
+  writeSpec(cwd, spec({ concurrency: 2, launcher: { type: 'slurm', cpus_per_task: 8 } }), 'spec.json');
+  const run = startTune(['spec.json'], cwd, clusterEnv(3000));
+  await waitForEvents(cwd, (evs) => evs.some((e) => e.type === 'report') && evs.filter((e) => e.type === 'trial_started').length === 2, run);
+  const dir = onlySession(cwd, 'slurm');
+  const queued = (await (async () => {
+    for (let i = 0; i < 250; i++) {
+      const pending = cluster.jobs().filter((j) => j.state === 'PENDING');
+      if (pending.length) return pending;
+      await sleep(20);
+    }
+    return [];
+  })());
+  assert.equal(queued.length, 1, 'one job waits in the queue');
+  assert.match(queued[0].name, /^tune\.[0-9a-f]{6}\.0001$/);
+  run.child.kill('SIGINT');
+  await sleep(20);
+  run.child.kill('SIGINT');
+  const r = await run.result;
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.deepStrictEqual(await queueAfterwards(), [], 'the queued job is gone too');
+  const evs = events(dir);
+  assert.ok(!evs.some((e) => e.type === 'trial_placed' && e.id === '0001'), 'trial 0001 never started on a node');
+  assert.equal(evs.filter((e) => e.type === 'trial_interrupted').length, 2, 'neither is blamed');
+});
+
 test('after a crash of tune, resume cancels the job it left running before the trial starts again', { skip, timeout: 60_000 }, async () => {
   const cwd = tmpDir();
   writeSpec(cwd, spec({ launcher: 'slurm' }), 'spec.json');
