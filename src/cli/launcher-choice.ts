@@ -16,7 +16,8 @@ export interface LauncherChoice {
  * is written: a Slurm launcher where Slurm's commands are missing is bad input.
  */
 export function chooseLauncher(flag: LauncherType | null, last: LauncherType | undefined, spec: Spec, sessionId: string, env: NodeJS.ProcessEnv): LauncherChoice {
-  const type = flag ?? last ?? spec.launcher.type;
+  // A session.json edited by hand may hold anything there: only a known launcher counts.
+  const type = flag ?? (last === 'local' || last === 'slurm' ? last : undefined) ?? spec.launcher.type;
   if (type === 'local') return { type, launcher: new LocalLauncher() };
   if (!slurmClientAvailable(env)) {
     const by = flag ? '--launcher slurm' : last ? 'this session ran on Slurm, and' : 'the spec says launcher: slurm, and';

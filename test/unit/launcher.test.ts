@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { BadInputError } from '../../src/errors.js';
-import { PROTOCOL_LINE_PREFIX } from '../../src/trial/protocol.js';
+import { describeHandle, PROTOCOL_LINE_PREFIX } from '../../src/trial/protocol.js';
 import { parseArgs } from '../../src/cli/args.js';
 import { slurmJobName, srunArgv } from '../../src/orchestrator/slurm-launcher.js';
 import { SLURM_DEFAULTS } from '../../src/spec/launcher.js';
@@ -96,4 +96,5 @@ test('the handle: old journals (pid only) load as local; a Slurm job is placed l
   assert.deepStrictEqual(state.trials[0].handle, { launcher: 'slurm', job: '17', node: 'gpu07' });
   ev({ type: 'session_resumed', pid: 2 });
   assert.equal(state.launcher, 'slurm', 'a resume that says nothing keeps it');
+  assert.deepStrictEqual([describeHandle({ launcher: 'local', pid: 42 }), describeHandle({ launcher: 'slurm', job: null, node: null }), describeHandle({ launcher: 'slurm', job: '17', node: 'gpu07' })], ['pid 42', 'Slurm job (queued)', 'job 17 on gpu07']);
 });
