@@ -20,8 +20,8 @@ export function chooseLauncher(flag: LauncherType | null, last: LauncherType | u
   const type = flag ?? (last === 'local' || last === 'slurm' ? last : undefined) ?? spec.launcher.type;
   if (type === 'local') return { type, launcher: new LocalLauncher() };
   if (!slurmClientAvailable(env)) {
-    const by = flag ? '--launcher slurm' : last ? 'this session ran on Slurm, and' : 'the spec says launcher: slurm, and';
-    throw new BadInputError(`${by} srun cannot be run here (is Slurm's client on the PATH?); start tune on a login node of the cluster, or give --launcher local`);
+    const by = flag ? '--launcher slurm: ' : last ? 'this session ran on Slurm, but ' : 'the spec says launcher: slurm, but ';
+    throw new BadInputError(`${by}srun cannot be run here (is Slurm's client on the PATH?); start tune on a login node of the cluster, or give --launcher local`);
   }
   const options = spec.launcher.type === 'slurm' ? spec.launcher : SLURM_DEFAULTS;
   return { type, launcher: new SlurmLauncher(options, sessionId) };
