@@ -3,7 +3,7 @@ import type { ChooseContext, Decision, Scheduler, Searcher, TrialOutcome } from 
 import { trialIdOf } from '../session/layout.js';
 import type { SessionStore } from '../session/store.js';
 import type { EventBody, TrialRecord } from '../session/state.js';
-import { ENV, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
+import { ENV, isQueued, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
 import type { Json } from '../util/json.js';
 import { diff, type Patch } from '../util/json-patch.js';
 import { trialScheduleFor } from '../schedule/trial-schedule.js';
@@ -337,10 +337,15 @@ export class Orchestrator {
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
     const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart };
     this.live.set(t.id, live);
-    this.watchSilence(live);
+    // A job waiting in a cluster's queue is not silent: trial.timeout counts from when it runs.
+    if (!isQueued(proc.handle)) this.watchSilence(live);
     this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, handle: proc.handle, fromIteration: t.checkpoint?.iteration ?? null });
     // A Slurm job's id and node are known once it starts there, which may be long after it was queued.
-    proc.onHandle((handle) => { if (!this.finished) this.o.store.append({ type: 'trial_placed', id: t.id, handle }); });
+    proc.onHandle((handle) => {
+      if (this.finished) return;
+      this.o.store.append({ type: 'trial_placed', id: t.id, handle });
+      this.watchSilence(live);
+    });
     proc.onLine((line) => {
       this.watchSilence(live);
       live.queue = live.queue.then(() => this.handleLine(live, line)).catch((err: unknown) => {

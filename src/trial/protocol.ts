@@ -58,6 +58,11 @@ export type TrialHandle =
   | { launcher: 'local'; pid: number }
   | { launcher: 'slurm'; job: string | null; node: string | null };
 
+/** Started, but not running yet: a Slurm job waiting in the queue. */
+export function isQueued(h: TrialHandle): boolean {
+  return h.launcher === 'slurm' && h.job === null;
+}
+
 /** The handle as people read it: "pid 4242", "job 17 on node07", "job (queued)". */
 export function describeHandle(h: TrialHandle): string {
   if (h.launcher === 'local') return `pid ${h.pid}`;

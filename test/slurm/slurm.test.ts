@@ -226,6 +226,18 @@ test('quit also cancels a job still waiting in the queue, found by its name befo
   assert.equal(evs.filter((e) => e.type === 'trial_interrupted').length, 2, 'neither is blamed');
 });
 
+test('trial.timeout counts from when a job runs: waiting in the queue longer than it is no hang', { skip, timeout: 60_000 }, async () => {
+  const cwd = tmpDir();
+  // Trial 0001 waits for all 8 CPUs while trial 0000 runs for longer than the timeout (reporting often).
+  writeSpec(cwd, spec({ num_trials: 2, concurrency: 2, trial: { command: [process.execPath, TRIAL], timeout: 1 }, launcher: { type: 'slurm', cpus_per_task: 8 } }), 'spec.json');
+  const r = await runTune(['spec.json'], cwd, clusterEnv(250));
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const evs = events(onlySession(cwd, 'slurm'));
+  const placed = (id: string) => evs.findIndex((e) => e.type === 'trial_placed' && e.id === id);
+  assert.ok(placed('0001') > evs.findIndex((e) => e.type === 'trial_completed' && e.id === '0000'), 'trial 0001 ran only after trial 0000 ended');
+  assert.deepStrictEqual(evs.filter((e) => e.type === 'trial_failed'), [], 'no trial was taken as hung');
+});
+
 test('after a crash of tune, resume cancels the job it left running before the trial starts again', { skip, timeout: 60_000 }, async () => {
   const cwd = tmpDir();
   writeSpec(cwd, spec({ launcher: 'slurm' }), 'spec.json');
