@@ -42,6 +42,8 @@ interface Live {
   checkpointSeq: number;
   /** Where this run of the trial begins in its stderr log. */
   stderrStart: number;
+  /** Taken out of a cluster's queue by a pause before it ran: its end is no failure. */
+  withdrawn?: boolean;
 }
 
 /**
@@ -143,13 +145,23 @@ export class Orchestrator {
     this.pausing = true;
     this.o.store.files.raisePauseSignal(reason);
     this.o.store.append({ type: 'pause_requested', reason });
+    for (const l of this.live.values()) this.withdrawIfQueued(l);
     this.maybeFinish();
+  }
+
+  /** A trial still waiting in a cluster's queue has done nothing yet: a pause takes it out of the queue now. */
+  private withdrawIfQueued(l: Live): void {
+    if (l.withdrawn || !isQueued(l.proc.handle)) return;
+    l.withdrawn = true;
+    l.proc.kill();
   }
 
   /** Pauses one trial at its next validation boundary; the others go on (LESSONS: pause one trial). */
   pauseTrial(id: string): void {
     if (this.finished || this.pausing) return;
     this.held.add(id);
+    const l = this.live.get(id);
+    if (l) this.withdrawIfQueued(l);
     this.maybeFinish();
   }
 
@@ -483,7 +495,7 @@ export class Orchestrator {
     if (live.silence) clearTimeout(live.silence);
     this.live.delete(t.id);
     try {
-      if ((this.quitting || this.halted !== null) && !live.ended) {
+      if ((this.quitting || this.halted !== null || live.withdrawn) && !live.ended) {
         // Killed by tune, or died while the session was halting (most likely of the same disk): not its fault.
         this.o.store.append({ type: 'trial_interrupted', id: t.id });
       } else if (!live.ended) {

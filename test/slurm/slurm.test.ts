@@ -226,6 +226,25 @@ test('quit also cancels a job still waiting in the queue, found by its name befo
   assert.equal(evs.filter((e) => e.type === 'trial_interrupted').length, 2, 'neither is blamed');
 });
 
+test('a pause takes a job still waiting in the queue out of it at once; the trial is not blamed and resumes later', { skip, timeout: 60_000 }, async () => {
+  const cwd = tmpDir();
+  writeSpec(cwd, spec({ num_trials: 2, concurrency: 2, launcher: { type: 'slurm', cpus_per_task: 8 } }), 'spec.json');
+  const run = startTune(['spec.json'], cwd, clusterEnv(1000));
+  await waitForEvents(cwd, (evs) => evs.some((e) => e.type === 'checkpoint') && evs.filter((e) => e.type === 'trial_started').length === 2, run);
+  run.child.kill('SIGINT');
+  const r = await run.result;
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.deepStrictEqual(await queueAfterwards(), []);
+  const dir = onlySession(cwd, 'slurm');
+  const evs = events(dir);
+  assert.ok(!evs.some((e) => e.type === 'trial_placed' && e.id === '0001'), 'trial 0001 never ran: it left the queue at the pause');
+  assert.ok(evs.some((e) => e.type === 'trial_interrupted' && e.id === '0001'));
+  assert.deepStrictEqual(evs.filter((e) => e.type === 'trial_failed'), []);
+  const resumed = await runTune(resumeLine(r.stdout).split(' ').slice(1), cwd, clusterEnv());
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.deepStrictEqual(comparable(await resultsJson(dir, cwd)).trials, comparable(await localReference()).trials.slice(0, 2));
+});
+
 test('trial.timeout counts from when a job runs: waiting in the queue longer than it is no hang', { skip, timeout: 60_000 }, async () => {
   const cwd = tmpDir();
   // Trial 0001 waits for all 8 CPUs while trial 0000 runs for longer than the timeout (reporting often).
