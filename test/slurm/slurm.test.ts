@@ -230,7 +230,11 @@ test('a pause takes a job still waiting in the queue out of it at once; the tria
   const cwd = tmpDir();
   writeSpec(cwd, spec({ num_trials: 2, concurrency: 2, launcher: { type: 'slurm', cpus_per_task: 8 } }), 'spec.json');
   const run = startTune(['spec.json'], cwd, clusterEnv(1000));
-  await waitForEvents(cwd, (evs) => evs.some((e) => e.type === 'checkpoint') && evs.filter((e) => e.type === 'trial_started').length === 2, run);
+  // Right after a checkpoint of trial 0000, so its next boundary (where it pauses, freeing the node) is a
+  // second away: the queued job is withdrawn well before the node could take it.
+  const first = await waitForEvents(cwd, (evs) => evs.some((e) => e.type === 'checkpoint') && evs.filter((e) => e.type === 'trial_started').length === 2, run);
+  const seen = first.filter((e) => e.type === 'checkpoint').length;
+  await waitForEvents(cwd, (evs) => evs.filter((e) => e.type === 'checkpoint').length > seen, run);
   run.child.kill('SIGINT');
   const r = await run.result;
   assert.equal(r.code, 3, r.stdout + r.stderr);
@@ -248,8 +252,8 @@ test('a pause takes a job still waiting in the queue out of it at once; the tria
 test('trial.timeout counts from when a job runs: waiting in the queue longer than it is no hang', { skip, timeout: 60_000 }, async () => {
   const cwd = tmpDir();
   // Trial 0001 waits for all 8 CPUs while trial 0000 runs for longer than the timeout (reporting often).
-  writeSpec(cwd, spec({ num_trials: 2, concurrency: 2, trial: { command: [process.execPath, TRIAL], timeout: 1 }, launcher: { type: 'slurm', cpus_per_task: 8 } }), 'spec.json');
-  const r = await runTune(['spec.json'], cwd, clusterEnv(250));
+  writeSpec(cwd, spec({ num_trials: 2, concurrency: 2, trial: { command: [process.execPath, TRIAL], timeout: 2 }, launcher: { type: 'slurm', cpus_per_task: 8 } }), 'spec.json');
+  const r = await runTune(['spec.json'], cwd, clusterEnv(500));
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const evs = events(onlySession(cwd, 'slurm'));
   const placed = (id: string) => evs.findIndex((e) => e.type === 'trial_placed' && e.id === id);
