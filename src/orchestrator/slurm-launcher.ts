@@ -29,6 +29,8 @@ const CANCEL_REPEAT_MS = 2000;
 /** Variables that would make srun run the trial as a step of tune's own allocation instead of its own job. */
 const ALLOCATION_VARS = ['SLURM_JOB_ID', 'SLURM_JOBID'];
 
+type SlurmHandle = Extract<TrialHandle, { launcher: 'slurm' }>;
+
 /** The name of a trial's Slurm jobs: unique to its session (by the session name's random part) and trial. */
 export function slurmJobName(sessionId: string, trialId: string): string {
   const tag = /_([0-9a-f]{6})$/.exec(sessionId)?.[1] ?? sessionId.replace(/[^A-Za-z0-9]+/g, '');
@@ -84,7 +86,7 @@ export class SlurmLauncher implements Launcher {
       closeSync(err);
     }
 
-    let handle: TrialHandle = { launcher: 'slurm', job: null, node: null };
+    let handle: SlurmHandle = { launcher: 'slurm', job: null, node: null };
     const handleListeners: ((h: TrialHandle) => void)[] = [];
     const lines = new LineFanout();
     let firstLine = true;
@@ -101,49 +103,26 @@ export class SlurmLauncher implements Launcher {
       lines.deliver(line);
     };
 
-    // The trial's own output goes to stdout.log as it comes; when the disk is slower than the trial, srun's
-    // pipe waits (and so, through it, the trial) rather than tune's memory filling up.
-    const stdout = child.stdout as Readable;
-    const log = createWriteStream(req.stdoutPath, { flags: 'a' });
-    let logBroken = false;
-    log.on('error', () => {
-      // A full or failing disk: the output is lost, the trial goes on, and tune's own writes report the fault.
-      logBroken = true;
-      stdout.resume();
-    });
-    const carrier = new StdoutCarrier({
-      line: onCarrierLine,
-      tooLong: () => lines.deliver(OVERLONG_LINE),
-      output: (bytes) => {
-        if (logBroken) return;
-        if (!log.write(bytes) && !stdout.isPaused()) {
-          stdout.pause();
-          log.once('drain', () => stdout.resume());
-        }
-      },
-    });
-    stdout.on('data', (chunk: Buffer) => carrier.push(chunk));
+    const finishStdout = splitStdout(child.stdout as Readable, req.stdoutPath, onCarrierLine, () => lines.deliver(OVERLONG_LINE));
 
     let repeat: NodeJS.Timeout | null = null;
     let gone = false;
-    const cancel = () => scancel(handle.launcher === 'slurm' && handle.job ? [handle.job] : [`--name=${name}`, `--user=${user()}`], env);
+    const cancel = () => scancel(handle.job ? [handle.job] : [`--name=${name}`, `--user=${user()}`], env);
 
     let spawnError: string | null = null;
     const exited = new Promise<TrialExit>((resolve) => {
       child.on('error', (e: NodeJS.ErrnoException) => {
         spawnError = `cannot start srun: ${e.code ?? e.message}; is Slurm's client on the PATH?`;
         gone = true;
-        resolve({ code: null, signal: null, spawnError });
+        void finishStdout().then(() => resolve({ code: null, signal: null, spawnError }));
       });
       child.on('close', (code, signal) => {
         gone = true;
         if (repeat) clearInterval(repeat);
         // srun itself was killed (not by tune): its job may live on without it.
         if (signal !== null) cancel();
-        carrier.end();
-        const done = () => resolve({ code, signal, spawnError });
-        if (logBroken) done();
-        else log.end(done);
+        // stdout.log is complete before the exit is handled (a failure quotes it, a test reads it).
+        void finishStdout().then(() => resolve({ code, signal, spawnError }));
       });
     });
     return {
@@ -163,6 +142,42 @@ export class SlurmLauncher implements Launcher {
       exited,
     };
   }
+}
+
+/**
+ * Sends a trial's stdout through the stdout carrier: protocol lines to `line`, everything else to its stdout.log
+ * as it comes. When the disk is slower than the trial, srun's pipe waits (and through it the trial) rather
+ * than tune's memory filling up. Returns what ends it, once the stream has ended.
+ */
+function splitStdout(stdout: Readable, logPath: string, line: (l: string) => void, tooLong: () => void): () => Promise<void> {
+  const log = createWriteStream(logPath, { flags: 'a' });
+  let broken = false;
+  log.on('error', () => {
+    // A full or failing disk: the output is lost, the trial goes on, and tune's own writes report the fault.
+    broken = true;
+    stdout.resume();
+  });
+  const carrier = new StdoutCarrier({
+    line,
+    tooLong,
+    output: (bytes) => {
+      if (broken) return;
+      if (!log.write(bytes) && !stdout.isPaused()) {
+        stdout.pause();
+        log.once('drain', () => stdout.resume());
+      }
+    },
+  });
+  stdout.on('data', (chunk: Buffer) => carrier.push(chunk));
+  let finished: Promise<void> | null = null;
+  return () => {
+    finished ??= new Promise<void>((resolve) => {
+      carrier.end();
+      if (broken) resolve();
+      else log.end(() => resolve());
+    });
+    return finished;
+  };
 }
 
 export interface LeftoverJob {
