@@ -1,10 +1,11 @@
 import { BadInputError } from '../errors.js';
+import type { LauncherType } from '../spec/types.js';
 
 export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; spec: string | null; sessionsRoot: string | null }
-  | { kind: 'resume'; dir: string; numTrials: number | null; maxIters: number | null; concurrency: number | null; trust: boolean; retryFailed: boolean }
+  | { kind: 'run'; spec: string | null; sessionsRoot: string | null; launcher: LauncherType | null }
+  | { kind: 'resume'; dir: string; numTrials: number | null; maxIters: number | null; concurrency: number | null; trust: boolean; retryFailed: boolean; launcher: LauncherType | null; takeOverLock: boolean }
   | { kind: 'results'; dir: string; json: boolean }
   | { kind: 'view'; dir: string }
   | { kind: 'ls'; root: string | null }
@@ -16,14 +17,19 @@ export type Command =
   | { kind: 'schedule-plan'; file: string; spec: string | null; trial: string | null; set: Record<string, string> };
 
 export const USAGE = `Usage:
-  tune [run] [SPEC] [--sessions-root DIR]   start a search (no SPEC: the built-in default search)
+  tune [run] [SPEC] [--sessions-root DIR] [--launcher local|slurm]
+                                            start a search (no SPEC: the built-in default search;
+                                            --launcher: run the trials here, or as Slurm jobs)
   tune --resume-session DIR [--num-trials N] [--max-iters N] [--concurrency N] [--trust] [--retry-failed]
+       [--launcher local|slurm] [--take-over-lock]
                                             continue a paused or interrupted session exactly (with
                                             --num-trials / --max-iters: a larger budget, also for a
                                             completed one; --concurrency: trials at a time;
                                             --trust: run the command of a session made elsewhere;
                                             --retry-failed: failed trials get another chance from
-                                            their last checkpoint)
+                                            their last checkpoint; --launcher: where its trials run
+                                            from now on; --take-over-lock: drive it although the
+                                            lock names a tune on another host, which is gone)
   tune results DIR [--json]                 the trial table and the best trial of a session
   tune view DIR                             the live view of a session, read-only: paused, completed, or
                                             followed as it runs
@@ -84,8 +90,8 @@ function split(argv: string[], valued: ReadonlySet<string>, bare: ReadonlySet<st
   return { positional, flags };
 }
 
-const ALL_VALUED = new Set(['--max-iters', '--concurrency', '--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial', '--onnx']);
-const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed', '--best']);
+const ALL_VALUED = new Set(['--max-iters', '--concurrency', '--num-trials', '--resume-session', '--sessions-root', '--schedule', '--init-from', '--set', '--dir', '--spec', '--trial', '--onnx', '--launcher']);
+const ALL_BARE = new Set(['--json', '--no-backup', '--trust', '--retry-failed', '--best', '--take-over-lock']);
 
 function only(p: Parsed, allowed: string[], context: string): void {
   for (const k of p.flags.keys()) {
@@ -102,6 +108,12 @@ function one(p: Parsed, flag: string): string | null {
   if (!v) return null;
   if (v.length > 1) throw new BadInputError(`${flag} is given ${v.length} times; give it once`);
   return v[0];
+}
+
+function launcherFlag(p: Parsed): LauncherType | null {
+  const v = one(p, '--launcher');
+  if (v !== null && v !== 'local' && v !== 'slurm') throw new BadInputError(`--launcher is ${JSON.stringify(v)}, but must be local or slurm`);
+  return v;
 }
 
 function sets(p: Parsed): Record<string, string> {
@@ -123,7 +135,7 @@ export function parseArgs(argv: string[]): Command {
 
   const resume = one(p, '--resume-session');
   if (resume !== null) {
-    only(p, ['--resume-session', '--num-trials', '--max-iters', '--concurrency', '--trust', '--retry-failed'], 'resume');
+    only(p, ['--resume-session', '--num-trials', '--max-iters', '--concurrency', '--trust', '--retry-failed', '--launcher', '--take-over-lock'], 'resume');
     if (p.positional.length > 0) throw new BadInputError(`--resume-session takes no other arguments, but got ${p.positional.join(' ')}; the session holds its own spec`);
     if (resume === '') throw new BadInputError('--resume-session needs the session directory printed when the session paused');
     const whole = (flag: string): number | null => {
@@ -134,6 +146,7 @@ export function parseArgs(argv: string[]): Command {
     return {
       kind: 'resume', dir: resume, numTrials: whole('--num-trials'), maxIters: whole('--max-iters'), concurrency: whole('--concurrency'),
       trust: p.flags.has('--trust'), retryFailed: p.flags.has('--retry-failed'),
+      launcher: launcherFlag(p), takeOverLock: p.flags.has('--take-over-lock'),
     };
   }
   if (first === 'results') {
@@ -200,8 +213,9 @@ export function parseArgs(argv: string[]): Command {
     }
     throw new BadInputError(`tune schedule${verb ? ` ${verb}` : ''}: unknown; use validate, migrate or plan`);
   }
-  only(p, ['--sessions-root'], 'run');
+  if (p.flags.has('--take-over-lock')) throw new BadInputError('--take-over-lock applies to --resume-session only: a new session has no lock to take over');
+  only(p, ['--sessions-root', '--launcher'], 'run');
   const runArgs = first === 'run' ? rest : p.positional;
   if (runArgs.length > 1) throw new BadInputError(`tune run takes one spec file, but got ${runArgs.join(' ')}`);
-  return { kind: 'run', spec: runArgs[0] ?? null, sessionsRoot: one(p, '--sessions-root') };
+  return { kind: 'run', spec: runArgs[0] ?? null, sessionsRoot: one(p, '--sessions-root'), launcher: launcherFlag(p) };
 }

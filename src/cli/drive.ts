@@ -4,7 +4,7 @@ import { resumeCommand } from '../session/resume-command.js';
 import type { SessionStore } from '../session/store.js';
 import { EXIT } from '../errors.js';
 import { describeFault } from '../session/fault.js';
-import { LocalLauncher } from '../orchestrator/launcher.js';
+import { LocalLauncher, type Launcher } from '../orchestrator/launcher.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { LiveView } from '../ui/live-view.js';
 import type { MountedUi } from '../ui/mount.js';
@@ -22,7 +22,7 @@ import { pendingRequests, removeRequest } from '../session/requests.js';
  * last line of a pause is the command that resumes it (DESIGN §7). The view is the Ink UI on a terminal,
  * the plain reporter otherwise; both only read the session's state and send commands.
  */
-export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext, opts: { retryFailed?: boolean; maxItersRaised?: boolean } = {}): Promise<number> {
+export async function driveSession(store: SessionStore, lock: SessionLock, trialArgv: string[], ctx: CliContext, opts: { retryFailed?: boolean; maxItersRaised?: boolean; launcher?: Launcher } = {}): Promise<number> {
   const state = store.state;
   const searcher = createSearcher(state.spec);
   const scheduler = createScheduler(state.spec);
@@ -34,7 +34,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     lock.release();
     throw err;
   }
-  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: new LocalLauncher(), trialArgv, trialCwd: state.baseDir, specLabel: state.specFile ?? 'the built-in default spec' });
+  const orchestrator = new Orchestrator({ store, searcher, scheduler, launcher: opts.launcher ?? new LocalLauncher(), trialArgv, trialCwd: state.baseDir, specLabel: state.specFile ?? 'the built-in default spec' });
   const plural = (ids: string[]) => `trial${ids.length === 1 ? '' : 's'} ${ids.join(', ')} from ${ids.length === 1 ? 'its' : 'their'}`;
   if (opts.retryFailed) {
     const retried = orchestrator.reopen('retry');

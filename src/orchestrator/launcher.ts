@@ -1,21 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { ENV, type Carrier, type TrialHandle } from '../trial/protocol.js';
+import { MAX_PROTOCOL_LINE_BYTES, OVERLONG_LINE, ProtocolLineReader } from './protocol-line-reader.js';
 
-/**
- * The longest protocol line tune reads, in bytes (without its newline). The longest legitimate message is a
- * report with many metrics or a checkpoint with a long path: a few kilobytes at most, so 1 MiB leaves
- * room to spare while a trial that writes to fd 3 without newlines (binary data, a runaway print) costs
- * tune at most this much memory instead of everything it writes.
- */
-export const MAX_PROTOCOL_LINE_BYTES = 1024 * 1024;
-
-/**
- * What a line over the limit is delivered as, in place of the line: it is not JSON, so the orchestrator
- * treats it like any malformed line (a protocol error: it kills the trial, which fails with this text).
- * It must stay within the first 120 characters that a parse error quotes.
- */
-export const OVERLONG_LINE = `line longer than the protocol's limit of ${MAX_PROTOCOL_LINE_BYTES / 1024 / 1024} MiB (${MAX_PROTOCOL_LINE_BYTES} bytes); tune did not read the rest`;
+export { MAX_PROTOCOL_LINE_BYTES, OVERLONG_LINE, ProtocolLineReader };
 
 export interface LaunchRequest {
   trialId: string;
@@ -35,18 +24,44 @@ export interface TrialExit {
 
 /** A running trial as the orchestrator sees it: protocol lines in, decisions out, an exit. */
 export interface TrialProcess {
+  /** The local process tune talks to: the trial itself, or the cluster engine's client (srun). */
   readonly pid: number;
+  /** How the trial is known outside tune, as far as known at launch (DESIGN §4). */
+  readonly handle: TrialHandle;
+  /** Called when the handle becomes fully known later (a Slurm job has started on a node). */
+  onHandle(listener: (handle: TrialHandle) => void): void;
   /** Each protocol line, without its line end; one over MAX_PROTOCOL_LINE_BYTES arrives as OVERLONG_LINE. */
   onLine(listener: (line: string) => void): void;
   send(line: string): void;
-  /** Ends the trial and everything it started, at once. */
+  /** Ends the trial and everything it started, the way its launcher ends things (at once, or SIGTERM first). */
   kill(): void;
   readonly exited: Promise<TrialExit>;
 }
 
-/** How trial processes are started: local spawn today, a cluster engine later (DESIGN §4). */
+/** How trial processes are started: local spawn, or one job of a cluster engine each (DESIGN §4). */
 export interface Launcher {
   launch(req: LaunchRequest): TrialProcess;
+}
+
+/** Fans protocol lines out to whoever listens, in order. */
+export class LineFanout {
+  private readonly listeners: ((line: string) => void)[] = [];
+  readonly add = (l: (line: string) => void): void => {
+    this.listeners.push(l);
+  };
+  readonly deliver = (line: string): void => {
+    for (const l of this.listeners) l(line);
+  };
+}
+
+/** Writes decisions to a trial's stdin; once the trial is gone, they are dropped (its exit tells the rest). */
+export function decisionWriter(stdin: Writable): (line: string) => void {
+  stdin.on('error', () => {
+    // The trial exited before reading its decision; its exit is handled on 'close'.
+  });
+  return (line) => {
+    if (!stdin.destroyed && stdin.writable) stdin.write(line + '\n');
+  };
 }
 
 /**
@@ -62,7 +77,7 @@ export class LocalLauncher implements Launcher {
     try {
       child = spawn(req.argv[0], req.argv.slice(1), {
         cwd: req.cwd,
-        env: req.env,
+        env: { ...req.env, [ENV.carrier]: 'fd3' satisfies Carrier },
         stdio: ['pipe', out, err, 'pipe'],
         detached: true,
       });
@@ -70,17 +85,10 @@ export class LocalLauncher implements Launcher {
       closeSync(out);
       closeSync(err);
     }
-    const listeners: ((line: string) => void)[] = [];
-    const deliver = (line: string) => {
-      for (const l of listeners) l(line);
-    };
-    const reader = new ProtocolLineReader(deliver, () => deliver(OVERLONG_LINE));
+    const lines = new LineFanout();
+    const reader = new ProtocolLineReader(lines.deliver, () => lines.deliver(OVERLONG_LINE));
     const proto = child.stdio[3] as Readable;
     proto.on('data', (chunk: Buffer) => reader.push(chunk));
-    const stdin = child.stdin as Writable;
-    stdin.on('error', () => {
-      // The trial exited before reading its decision; its exit is handled on 'close'.
-    });
     let spawnError: string | null = null;
     const exited = new Promise<TrialExit>((resolve) => {
       child.on('error', (e: NodeJS.ErrnoException) => {
@@ -93,10 +101,10 @@ export class LocalLauncher implements Launcher {
     const pid = child.pid ?? -1;
     return {
       pid,
-      onLine: (l) => listeners.push(l),
-      send: (line) => {
-        if (!stdin.destroyed && stdin.writable) stdin.write(line + '\n');
-      },
+      handle: { launcher: 'local', pid },
+      onHandle: () => {}, // known at once
+      onLine: lines.add,
+      send: decisionWriter(child.stdin as Writable),
       kill: () => {
         if (pid <= 0) return;
         try {
@@ -107,73 +115,5 @@ export class LocalLauncher implements Launcher {
       },
       exited,
     };
-  }
-}
-
-/**
- * Splits the bytes of the protocol pipe into lines, in time linear in what was written: each chunk is
- * scanned once for newlines, the pieces of a line are kept as they came and joined once when it ends.
- * It splits bytes, not text: a newline byte never occurs inside a multi-byte UTF-8 character, and a line
- * is decoded only when whole, so a character cut across two writes reads correctly. Lines end at "\n"
- * only; a "\r" before it is dropped, and blank lines are skipped. A line that grows past `limit` bytes is
- * reported once through `onTooLong`, and its bytes are dropped up to its newline, so a trial that never
- * writes one costs no memory however much it writes.
- */
-export class ProtocolLineReader {
-  private parts: Buffer[] = [];
-  private size = 0;
-  private discarding = false;
-
-  constructor(
-    private readonly onLine: (line: string) => void,
-    private readonly onTooLong: () => void,
-    private readonly limit = MAX_PROTOCOL_LINE_BYTES,
-  ) {}
-
-  /** Bytes of the unfinished line kept so far: never more than the limit. */
-  get held(): number {
-    return this.size;
-  }
-
-  push(chunk: Buffer): void {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl < 0) break;
-      this.add(chunk.subarray(start, nl));
-      this.endLine();
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.add(chunk.subarray(start));
-  }
-
-  private add(piece: Buffer): void {
-    if (this.discarding || piece.length === 0) return;
-    // A "\r" that ends the line is no part of it; counted here, it cannot push a line at the limit over.
-    const counted = this.size + piece.length - (piece[piece.length - 1] === 0x0d ? 1 : 0);
-    if (counted > this.limit) {
-      this.parts = [];
-      this.size = 0;
-      this.discarding = true;
-      this.onTooLong();
-      return;
-    }
-    this.parts.push(piece);
-    this.size += piece.length;
-  }
-
-  private endLine(): void {
-    const parts = this.parts;
-    const size = this.size;
-    this.parts = [];
-    this.size = 0;
-    if (this.discarding) {
-      this.discarding = false;
-      return;
-    }
-    let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
-    const line = bytes.toString('utf8');
-    if (line.trim() !== '') this.onLine(line);
   }
 }

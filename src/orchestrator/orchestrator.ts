@@ -3,7 +3,7 @@ import type { ChooseContext, Decision, Scheduler, Searcher, TrialOutcome } from 
 import { trialIdOf } from '../session/layout.js';
 import type { SessionStore } from '../session/store.js';
 import type { EventBody, TrialRecord } from '../session/state.js';
-import { ENV, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
+import { ENV, isQueued, parseTrialMessage, type TrialMessage } from '../trial/protocol.js';
 import type { Json } from '../util/json.js';
 import { diff, type Patch } from '../util/json-patch.js';
 import { trialScheduleFor } from '../schedule/trial-schedule.js';
@@ -53,6 +53,8 @@ interface Live {
   pauseTimedOut: boolean;
   /** Killed because the user stopped it for good (tune stop). */
   stopRequested: boolean;
+  /** Taken out of a cluster's queue by a pause before it ran: its end is no failure. */
+  withdrawn?: boolean;
 }
 
 /**
@@ -216,7 +218,15 @@ export class Orchestrator {
     }
     this.o.store.files.raisePauseSignal(reason);
     this.o.store.append({ type: 'pause_requested', reason });
+    for (const l of this.live.values()) this.withdrawIfQueued(l);
     this.maybeFinish();
+  }
+
+  /** A trial still waiting in a cluster's queue has done nothing yet: a pause takes it out of the queue now. */
+  private withdrawIfQueued(l: Live): void {
+    if (l.withdrawn || !isQueued(l.proc.handle)) return;
+    l.withdrawn = true;
+    l.proc.kill();
   }
 
   /**
@@ -226,6 +236,8 @@ export class Orchestrator {
   pauseTrial(id: string): void {
     if (this.finished || this.pausing || this.held.has(id)) return;
     this.held.add(id);
+    const l = this.live.get(id);
+    if (l) this.withdrawIfQueued(l);
     this.o.store.append({ type: 'trial_held', id });
     this.maybeFinish();
   }
@@ -435,8 +447,15 @@ export class Orchestrator {
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
     const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart, pauseTimedOut: false, stopRequested: false };
     this.live.set(t.id, live);
-    this.watchSilence(live);
-    this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, fromIteration: t.checkpoint?.iteration ?? null });
+    // A job waiting in a cluster's queue is not silent: trial.timeout counts from when it runs.
+    if (!isQueued(proc.handle)) this.watchSilence(live);
+    this.o.store.append({ type: 'trial_started', id: t.id, pid: proc.pid, handle: proc.handle, fromIteration: t.checkpoint?.iteration ?? null });
+    // A Slurm job's id and node are known once it starts there, which may be long after it was queued.
+    proc.onHandle((handle) => {
+      if (this.finished) return;
+      this.o.store.append({ type: 'trial_placed', id: t.id, handle });
+      this.watchSilence(live);
+    });
     proc.onLine((line) => {
       this.watchSilence(live);
       live.queue = live.queue.then(() => this.handleLine(live, line)).catch((err: unknown) => {
@@ -589,7 +608,7 @@ export class Orchestrator {
       } else if (live.pauseTimedOut && !live.ended) {
         const limit = formatDuration(this.state.spec.pause_timeout ?? 0);
         this.o.store.append({ type: 'trial_interrupted', id: t.id, reason: `no validation boundary within pause_timeout ${limit}: stopped, resumes from its last checkpoint` });
-      } else if ((this.quitting || this.halted !== null) && !live.ended) {
+      } else if ((this.quitting || this.halted !== null || live.withdrawn) && !live.ended) {
         // Killed by tune, or died while the session was halting (most likely of the same disk): not its fault.
         this.o.store.append({ type: 'trial_interrupted', id: t.id });
       } else if (!live.ended) {

@@ -30,7 +30,9 @@ import { SessionLockedError } from '../errors.js';
  *    nobody else may replace it: a live owner's lock is never taken over.
  *
  * Staleness is judged from the record (process gone, or its pid reused by a later process); an owner on
- * another host cannot be checked and counts as alive.
+ * another host cannot be checked and counts as alive. On a cluster the session lives on a shared
+ * filesystem and may be driven from any login node: a lock left by a login node that is gone is taken
+ * over only when the user says so (`--take-over-lock`), by the same protocol as a dead owner's.
  */
 
 interface LockInfo {
@@ -187,12 +189,17 @@ function takeOver(target: string, stale: Seen, own: Own, depth: number): 'won' |
 
 export interface SessionLock {
   release(): void;
-  /** Set when a stale lock of a crashed run was taken over. */
+  /** Set when a stale lock of a crashed run (or, when asked, another host's lock) was taken over. */
   readonly tookOver: string | null;
 }
 
+export interface LockOptions {
+  /** Take over a lock held by a tune on another host, which this one cannot check (`--take-over-lock`). */
+  takeOverForeign?: boolean;
+}
+
 /** Takes the session's lock, or throws SessionLockedError naming the live owner (DESIGN §5.3). */
-export function acquireLock(path: string, sessionDir: string): SessionLock {
+export function acquireLock(path: string, sessionDir: string, opts: LockOptions = {}): SessionLock {
   const own = writeOwnRecord(path);
   try {
     for (let attempt = 0; attempt < 200; attempt++) {
@@ -200,15 +207,25 @@ export function acquireLock(path: string, sessionDir: string): SessionLock {
       const seen = look(path);
       if (seen === null) continue; // released meanwhile
       const reason = seen.info ? staleReason(seen.info) : 'the lock file is unreadable';
+      let taking = `a stale lock (${reason})`;
       if (seen.info && reason === null) {
         const { pid, host, since } = seen.info;
-        throw new SessionLockedError(
-          `${sessionDir} is being driven by tune process ${pid} on ${host} since ${since}; ` +
-            `stop that one first (press p there, or send it SIGINT), or wait for it to finish`,
-        );
+        if (host === hostname()) {
+          throw new SessionLockedError(
+            `${sessionDir} is being driven by tune process ${pid} on ${host} since ${since}; ` +
+              `stop that one first (press p there, or send it SIGINT), or wait for it to finish`,
+          );
+        }
+        if (!opts.takeOverForeign) {
+          throw new SessionLockedError(
+            `${sessionDir} is locked by tune process ${pid} on host ${host} since ${since}, and this is ${hostname()}, which cannot check it; ` +
+              `if it still runs, stop it there (press p, or send it SIGINT); if ${host} is gone, resume with --take-over-lock`,
+          );
+        }
+        taking = `the lock of tune process ${pid} on host ${host} (--take-over-lock)`;
       }
       const outcome = takeOver(path, seen, own, 0);
-      if (outcome === 'won') return held(path, own.token, `a stale lock (${reason})`);
+      if (outcome === 'won') return held(path, own.token, taking);
       if (outcome === 'busy') pause(5);
     }
   } finally {

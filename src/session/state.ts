@@ -1,6 +1,7 @@
 import type { Config } from '../search/space.js';
 import type { Decision, Metrics } from '../search/types.js';
-import type { Spec } from '../spec/types.js';
+import type { LauncherType, Spec } from '../spec/types.js';
+import type { TrialHandle } from '../trial/protocol.js';
 import type { Json } from '../util/json.js';
 import { applyPatch, isPatch, type Patch } from '../util/json-patch.js';
 import { afterFiring } from '../schedule/trigger.js';
@@ -41,6 +42,8 @@ export interface TrialRecord {
   streak: number;
   error: string | null;
   pid: number | null;
+  /** How the running trial is known outside tune (a local pid, a Slurm job and node); null when not running. */
+  handle?: TrialHandle | null;
   schedule: TrialSchedule | null;
   /** The last iteration whose result reached the searcher and scheduler (each reaches them once); 0 for none. */
   delivered: number;
@@ -75,6 +78,8 @@ export interface SessionState {
   pauseReason?: string | null;
   /** Changes made on resume (--num-trials, --max-iters, --concurrency), oldest first. */
   history?: { at: string; change: string }[];
+  /** The launcher the session last ran with (--launcher, or the spec's); absent before launchers existed. */
+  launcher?: LauncherType;
   /** Sequence number of the last journal event folded into this state. */
   seq: number;
 }
@@ -89,11 +94,13 @@ type StrategyStates = { searcher?: Json; scheduler?: Json; searcherPatch?: Patch
 export type SessionEvent = { seq: number; t: number } & EventBody;
 
 export type EventBody =
-  | { type: 'session_started'; pid: number }
-  | { type: 'session_resumed'; pid: number; note?: string }
+  | { type: 'session_started'; pid: number; launcher?: LauncherType }
+  | { type: 'session_resumed'; pid: number; note?: string; launcher?: LauncherType }
   | ({ type: 'trial_created'; id: string; index: number; config: Config; seed: number; schedule?: TrialSchedule | null } & StrategyStates)
   | ({ type: 'searcher_finished' } & StrategyStates)
-  | { type: 'trial_started'; id: string; pid: number; fromIteration: number | null }
+  | { type: 'trial_started'; id: string; pid: number; handle?: TrialHandle; fromIteration: number | null }
+  /** The trial's handle became fully known after its start: its Slurm job began on a node. */
+  | { type: 'trial_placed'; id: string; handle: TrialHandle }
   | ({ type: 'report'; id: string; iteration: number; metrics: Metrics; decision: Decision; fired?: number[]; delivered?: true; verdict?: Decision } & StrategyStates)
   | ({ type: 'trial_promoted'; id: string } & StrategyStates)
   | { type: 'schedule_applied'; id: string; iteration: number; index: number; name: string }
@@ -141,6 +148,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
     case 'session_resumed':
       state.status = 'running';
       state.pauseReason = null;
+      if (ev.launcher !== undefined) state.launcher = ev.launcher;
       break;
     case 'trial_created':
       state.trials.push({
@@ -156,8 +164,12 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       const t = trial(state, ev.id);
       t.status = 'running';
       t.pid = ev.pid;
+      t.handle = ev.handle ?? { launcher: 'local', pid: ev.pid };
       break;
     }
+    case 'trial_placed':
+      trial(state, ev.id).handle = ev.handle;
+      break;
     case 'report': {
       const t = trial(state, ev.id);
       t.iteration = ev.iteration;
@@ -201,6 +213,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       const t = trial(state, ev.id);
       t.status = t.verdict === 'pause' ? 'waiting' : 'paused';
       t.pid = null;
+      t.handle = null;
       break;
     }
     case 'trial_promoted': {
@@ -216,6 +229,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       t.status = ev.type === 'trial_completed' ? 'completed' : 'stopped';
       t.iteration = ev.iteration;
       t.pid = null;
+      t.handle = null;
       if (ev.place !== undefined) t.place = ev.place;
       break;
     }
@@ -227,6 +241,7 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       // A trial that crashed on its way to wait at a rung still waits there: only a promotion runs it again.
       t.status = ev.final ? 'failed' : t.verdict === 'pause' ? 'waiting' : 'pending';
       t.pid = null;
+      t.handle = null;
       break;
     }
     case 'trial_reopened': {

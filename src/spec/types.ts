@@ -34,7 +34,28 @@ export interface Spec extends SessionControl {
   seed: number;
   sessions_root: string;
   max_failures: number;
+  /** Where trials run: local processes, or one Slurm job each. */
+  launcher: LauncherSpec;
 }
+
+export type LauncherType = 'local' | 'slurm';
+
+/** What each trial's Slurm job asks for; null: the cluster's default. */
+export interface SlurmOptions {
+  partition: string | null;
+  /** Slurm's time format: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS. */
+  time: string | null;
+  /** Generic resources, as srun --gres takes them: gpu:1, gpu:a100:2. */
+  gres: string | null;
+  cpus_per_task: number | null;
+  /** As srun --mem takes it: 4G, 500M, or a number of megabytes. */
+  mem: string | null;
+  account: string | null;
+  /** Further srun options, passed as they are. */
+  extra_args: string[];
+}
+
+export type LauncherSpec = { type: 'local' } | ({ type: 'slurm' } & SlurmOptions);
 
 /** Where a spec came from: the folder its relative paths are resolved against (DESIGN §7). */
 export interface SpecSource {

@@ -6,13 +6,14 @@ import { BUILTINS, type Builtin } from './builtins.js';
 import { checkBuiltinTrial, chooseMode } from './check-declared.js';
 import { checkKeys, closest, Problems, show } from './problems.js';
 import { checkStrategy } from './strategy.js';
+import { checkLauncher } from './launcher.js';
 import type { Spec, TrialSpec } from './types.js';
 
 export { closest, BUILTINS, type Builtin };
 
 const TOP_KEYS = [
   'name', 'trial', 'search_space', 'searcher', 'scheduler', 'metric', 'mode', 'num_trials', 'max_iters',
-  'eval_interval', 'concurrency', 'seed', 'sessions_root', 'max_failures', ...CONTROL_KEYS,
+  'eval_interval', 'concurrency', 'seed', 'sessions_root', 'max_failures', 'launcher', ...CONTROL_KEYS,
 ] as const;
 const TRIAL_KEYS = ['builtin', 'command', 'params', 'checkpoint_every', 'timeout', 'schedule', 'init_from', 'schedule_metric'];
 /** Search-space keys that change one field of one operation of the trial's schedule: schedule.<index>.<field>. */
@@ -260,6 +261,7 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
   const sessions_root = stringField(p, raw, 'sessions_root', 'sessions_root', 'sessions');
   const { searcher, scheduler } = checkStrategy(p, raw, { max_iters, eval_interval, budgetValid });
   const control = checkSessionControl(p, raw);
+  const launcher = checkLauncher(p, raw.launcher);
 
   let num_trials: number;
   if (searcher.type === 'grid') {
@@ -287,6 +289,6 @@ export function validateSpec(raw: unknown, file: string, lines: Map<string, numb
   if (p.list.length > 0) throw new BadInputError(p.list);
   return {
     name, trial, search_space, searcher, scheduler, metric, mode, num_trials, max_iters, eval_interval,
-    concurrency, seed, sessions_root, max_failures, ...control,
+    concurrency, seed, sessions_root, max_failures, launcher, ...control,
   };
 }

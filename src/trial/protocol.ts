@@ -1,6 +1,9 @@
 /**
  * The trial protocol (DESIGN §4), shared by tune and the TypeScript client. A trial writes one JSON
- * object per line to file descriptor 3 and reads one decision per report from stdin.
+ * object per line to its protocol carrier and reads one decision per report from stdin. The carrier is
+ * file descriptor 3 when the trial runs beside tune, or stdout, each line behind PROTOCOL_LINE_PREFIX, when
+ * something between them forwards only stdin, stdout and stderr (Slurm's srun): the launcher says which
+ * in TUNE_PROTOCOL_CARRIER. One protocol, two carriers.
  */
 export type TrialMessage =
   | { type: 'report'; iteration: number; metrics: Record<string, number | null> }
@@ -32,9 +35,39 @@ export const ENV = {
   maxIters: 'TUNE_MAX_ITERS',
   evalInterval: 'TUNE_EVAL_INTERVAL',
   checkpointEvery: 'TUNE_CHECKPOINT_EVERY',
+  /** `fd3` or `stdout`: where the trial writes its protocol lines (unset: fd 3 when it is open, else stdout). */
+  carrier: 'TUNE_PROTOCOL_CARRIER',
 } as const;
 
 export const PROTOCOL_FD = 3;
+
+export type Carrier = 'fd3' | 'stdout';
+
+/**
+ * What starts a protocol line on the stdout carrier: `@@tune@@ {"type":"report",...}`. Whatever precedes it
+ * on the same line is the trial's own output (a print without a newline before a report), and goes to
+ * stdout.log with everything else the trial prints; the prefix and the JSON after it never do.
+ */
+export const PROTOCOL_LINE_PREFIX = '@@tune@@ ';
+
+/**
+ * How a trial is known outside tune while it runs (DESIGN §4), journalled with trial_started and shown by
+ * the views: a local process, or a Slurm job and the node it runs on (null until the job has started).
+ */
+export type TrialHandle =
+  | { launcher: 'local'; pid: number }
+  | { launcher: 'slurm'; job: string | null; node: string | null };
+
+/** Started, but not running yet: a Slurm job waiting in the queue. */
+export function isQueued(h: TrialHandle): boolean {
+  return h.launcher === 'slurm' && h.job === null;
+}
+
+/** The handle as people read it: "pid 4242", "job 17 on node07", "job (queued)". */
+export function describeHandle(h: TrialHandle): string {
+  if (h.launcher === 'local') return `pid ${h.pid}`;
+  return h.job === null ? 'Slurm job (queued)' : `job ${h.job}${h.node ? ` on ${h.node}` : ''}`;
+}
 
 /** Parses and checks one line from a trial; returns an error string for anything malformed. */
 export function parseTrialMessage(line: string): TrialMessage | string {

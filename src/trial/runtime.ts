@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeSync } from 'node:fs';
-import { ENV, PROTOCOL_FD, type DecisionMessage, type OperationMessage, type TrialMessage } from './protocol.js';
+import { existsSync, fstatSync, readFileSync, writeSync } from 'node:fs';
+import { ENV, PROTOCOL_FD, PROTOCOL_LINE_PREFIX, type Carrier, type DecisionMessage, type OperationMessage, type TrialMessage } from './protocol.js';
 
 export type Decision = DecisionMessage['decision'];
 export type ParamValue = number | string | boolean;
@@ -19,6 +19,9 @@ export class TrialRuntime {
   readonly evalInterval: number;
   readonly checkpointEvery: number;
   readonly config: Record<string, ParamValue>;
+
+  /** Where protocol lines go: fd 3, or stdout behind the prefix (DESIGN §4: one protocol, two carriers). */
+  readonly carrier: Carrier;
 
   private buffered = '';
   private lines: string[] = [];
@@ -42,6 +45,7 @@ export class TrialRuntime {
     this.evalInterval = Number(need(ENV.evalInterval));
     this.checkpointEvery = Number(env[ENV.checkpointEvery] ?? '1');
     this.config = JSON.parse(readFileSync(need(ENV.config), 'utf8')) as Record<string, ParamValue>;
+    this.carrier = chooseCarrier(env);
 
     process.stdin.setEncoding('utf8');
     process.stdin.on('data', (chunk: string) => {
@@ -74,10 +78,22 @@ export class TrialRuntime {
   }
 
   private send(message: TrialMessage): void {
-    const bytes = Buffer.from(JSON.stringify(message) + '\n');
+    const json = JSON.stringify(message);
+    // On stdout, the trial's own prints are already written (process.stdout is synchronous on pipes), so a
+    // protocol line never lands inside one; one cut short before it is told apart by the prefix.
+    const [fd, line] = this.carrier === 'fd3' ? [PROTOCOL_FD, json] : [1, PROTOCOL_LINE_PREFIX + json];
+    const bytes = Buffer.from(line + '\n');
     try {
       let off = 0;
-      while (off < bytes.length) off += writeSync(PROTOCOL_FD, bytes, off);
+      while (off < bytes.length) {
+        try {
+          off += writeSync(fd, bytes, off);
+        } catch (err) {
+          // A pipe someone set non-blocking is full for a moment: wait for tune to read, then go on.
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        }
+      }
     } catch {
       // The read end is closed: tune is gone. Exit rather than train for nobody.
       process.exit(75);
@@ -156,5 +172,23 @@ export class TrialRuntime {
     if (checkpoint !== undefined) this.checkpointSaved(checkpoint, iteration);
     this.send({ type: 'done', iteration });
     process.exit(0);
+  }
+}
+
+/**
+ * The launcher says which carrier to use (TUNE_PROTOCOL_CARRIER); a trial started by something that does not
+ * say uses fd 3 when it is open, and stdout otherwise.
+ */
+function chooseCarrier(env: NodeJS.ProcessEnv): Carrier {
+  const v = env[ENV.carrier];
+  if (v === 'fd3' || v === 'stdout') return v;
+  if (v !== undefined && v !== '') throw new Error(`${ENV.carrier} is ${JSON.stringify(v)}, but must be fd3 or stdout`);
+  try {
+    // Node itself may hold fd 3 (its event loop's epoll descriptor when nothing was passed there): only a
+    // pipe, socket or file there is a carrier someone gave the trial.
+    const s = fstatSync(PROTOCOL_FD);
+    return s.isFIFO() || s.isSocket() || s.isFile() ? 'fd3' : 'stdout';
+  } catch {
+    return 'stdout';
   }
 }

@@ -13,6 +13,9 @@ import { resultsTable } from '../results-view.js';
 import { trialArgv } from '../trial-argv.js';
 import { gridSize } from '../../search/space.js';
 import { describeReach, isTrusted, remember } from '../../session/trust.js';
+import type { LauncherType } from '../../spec/types.js';
+import { chooseLauncher } from '../launcher-choice.js';
+import { cancelSlurmLeftovers } from '../slurm-leftovers.js';
 
 /**
  * Every checkpoint a resume will start from must be there, inside the session, and match the checksum
@@ -96,6 +99,8 @@ export interface ResumeOptions {
   concurrency?: number | null;
   trust?: boolean;
   retryFailed?: boolean;
+  launcher?: LauncherType | null;
+  takeOverLock?: boolean;
 }
 
 export async function resumeCommand(opts: ResumeOptions, ctx: CliContext): Promise<number> {
@@ -129,7 +134,8 @@ export async function resumeCommand(opts: ResumeOptions, ctx: CliContext): Promi
     remember(dir, reach, ctx.env);
   }
   const argv = trialArgv(before.spec, before.baseDir, label, ctx.env);
-  const lock = acquireLock(sessionPaths(dir).lock, dir);
+  const { type: launcherType, launcher } = chooseLauncher(opts.launcher ?? null, before.launcher, before.spec, before.id, ctx.env);
+  const lock = acquireLock(sessionPaths(dir).lock, dir, { takeOverForeign: opts.takeOverLock === true });
   let store: SessionStore;
   let fallbacks: { id: string; reason: string }[] = [];
   try {
@@ -146,9 +152,11 @@ export async function resumeCommand(opts: ResumeOptions, ctx: CliContext): Promi
     store.append({ type: 'checkpoint_fallback', id: f.id, reason: f.reason });
     notes.push(f.reason);
   }
+  notes.push(...cancelSlurmLeftovers(store.state, ctx.env));
   for (const t of store.state.trials) {
     if (t.status !== 'running') continue;
-    if (killStray(t.pid, trialPaths(dir, t.id).dir)) notes.push(`stopped trial ${t.id}'s leftover process ${t.pid}`);
+    // A Slurm trial's pid is its srun client's: killing that would SIGKILL the job; scancel ended it above.
+    if (t.handle?.launcher !== 'slurm' && killStray(t.pid, trialPaths(dir, t.id).dir)) notes.push(`stopped trial ${t.id}'s leftover process ${t.pid}`);
     store.append({ type: 'trial_interrupted', id: t.id });
   }
   store.files.clearPauseSignal();
@@ -161,11 +169,11 @@ export async function resumeCommand(opts: ResumeOptions, ctx: CliContext): Promi
   if (concurrency !== null && concurrency !== store.state.spec.concurrency) change.concurrency = concurrency;
   for (const [k, v] of Object.entries(change)) notes.push(`${k} ${store.state.spec[k as keyof typeof change]} -> ${v}`);
   if (Object.keys(change).length) store.append({ type: 'budget_changed', ...change });
-  store.append({ type: 'session_resumed', pid: process.pid, ...(notes.length ? { note: notes.join('; ') } : {}) });
+  store.append({ type: 'session_resumed', pid: process.pid, launcher: launcherType, ...(notes.length ? { note: notes.join('; ') } : {}) });
   const s = store.state;
   const toContinue = s.trials.filter((t) => t.status === 'paused' || t.status === 'pending' || t.status === 'waiting');
   const n = (k: number) => `${k} trial${k === 1 ? '' : 's'}`;
   ctx.out(`tune: resuming ${s.experiment} (${s.id}): ${n(toContinue.length)} to continue, ${s.spec.num_trials - s.trials.length} not started`);
   for (const n of notes) ctx.out(`note: ${n}`);
-  return driveSession(store, lock, argv, ctx, { retryFailed: opts.retryFailed === true, maxItersRaised: longer });
+  return driveSession(store, lock, argv, ctx, { retryFailed: opts.retryFailed === true, maxItersRaised: longer, launcher });
 }

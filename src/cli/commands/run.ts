@@ -13,6 +13,9 @@ import type { Json } from '../../util/json.js';
 import type { CliContext } from '../context.js';
 import { driveSession } from '../drive.js';
 import { trialArgv } from '../trial-argv.js';
+import { chooseLauncher } from '../launcher-choice.js';
+import { slurmJobName } from '../../orchestrator/slurm-launcher.js';
+import type { LauncherType } from '../../spec/types.js';
 
 export interface StartOptions {
   sessionsRoot: string | null;
@@ -22,6 +25,8 @@ export interface StartOptions {
   beforeCreate?: () => void;
   /** tune train: one configuration, so the start line says what it trains instead of how it searches. */
   singleRun?: boolean;
+  /** --launcher: where the trials run, whatever the spec says. */
+  launcher?: LauncherType | null;
 }
 
 /** Creates, locks and drives a new session for a checked spec. Every check happens before any write. */
@@ -32,6 +37,7 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
   const root = opts.sessionsRoot ? resolve(ctx.cwd, opts.sessionsRoot) : resolve(source.baseDir, spec.sessions_root);
   const name = newSessionName(new Date());
   const dir = join(root, spec.name, name);
+  const { type: launcherType, launcher } = chooseLauncher(opts.launcher ?? null, undefined, spec, name, ctx.env);
 
   const searcher = createSearcher(spec);
   const scheduler = createScheduler(spec);
@@ -58,7 +64,7 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
   const lock = acquireLock(sessionPaths(dir).lock, dir);
   remember(dir, { spec, baseDir: source.baseDir, writeBack: opts.scheduleWriteBack ?? null }, ctx.env);
   const store = SessionStore.create(dir, state);
-  store.append({ type: 'session_started', pid: process.pid });
+  store.append({ type: 'session_started', pid: process.pid, launcher: launcherType });
   if (opts.singleRun) {
     ctx.out(`tune: ${describeSingleRun(spec)}`);
     if (opts.scheduleWriteBack) ctx.out(`schedule: ${opts.scheduleWriteBack} (completed operations are written back to it)`);
@@ -67,10 +73,11 @@ export async function startSession(loaded: LoadedSpec, label: string, opts: Star
     ctx.out(`strategy: ${strategyLabel(spec.searcher, spec.scheduler)}`);
   }
   ctx.out(`session: ${dir}`);
-  return driveSession(store, lock, argv, ctx);
+  if (launcherType === 'slurm') ctx.out(`trials run as Slurm jobs named ${slurmJobName(name, '<trial>')}`);
+  return driveSession(store, lock, argv, ctx, { launcher });
 }
 
-export async function runCommand(opts: { spec: string | null; sessionsRoot: string | null }, ctx: CliContext): Promise<number> {
+export async function runCommand(opts: { spec: string | null; sessionsRoot: string | null; launcher?: LauncherType | null }, ctx: CliContext): Promise<number> {
   const loaded = opts.spec ? loadSpecFile(opts.spec, ctx.cwd) : loadDefaultSpec(ctx.cwd);
-  return startSession(loaded, opts.spec ?? '<built-in default spec>', { sessionsRoot: opts.sessionsRoot }, ctx);
+  return startSession(loaded, opts.spec ?? '<built-in default spec>', { sessionsRoot: opts.sessionsRoot, launcher: opts.launcher ?? null }, ctx);
 }

@@ -11,6 +11,7 @@ A trial is any program that tune starts with these environment variables set:
     TUNE_MAX_ITERS         train up to this iteration
     TUNE_EVAL_INTERVAL     report every this many iterations (a validation boundary)
     TUNE_CHECKPOINT_EVERY  save a checkpoint every this many boundaries (and always on pause)
+    TUNE_PROTOCOL_CARRIER  fd3 or stdout: where protocol lines go (see below)
 
 It writes one JSON object per line to file descriptor 3 (stdout and stderr stay free and go to the
 trial's log files) and, after each report, reads one decision line from stdin:
@@ -24,6 +25,14 @@ trial's log files) and, after each report, reads one decision line from stdin:
 
 Trial.boundary(iteration, metrics, save) does all of this at a validation boundary.
 
+Where fd 3 cannot reach tune (a Slurm job: srun forwards stdin, stdout and stderr only), tune sets
+TUNE_PROTOCOL_CARRIER=stdout and the same lines go to stdout, each behind the prefix "@@tune@@ ":
+
+    stdout -> @@tune@@ {"type": "report", "iteration": 100, "metrics": {"val_loss": 0.25}}
+
+tune takes those lines out; everything else the trial prints still lands in stdout.log. Unset, the
+client uses fd 3 when it is open and stdout otherwise.
+
 Metrics are numbers. JSON has no NaN or infinity, so a value that is not finite (a diverged loss) is sent
 as null: tune keeps it in the trial's history, shows it as "nan" and never counts it as the best.
 
@@ -35,9 +44,11 @@ import json
 import math
 import numbers
 import os
+import stat
 import sys
 
 PROTOCOL_FD = 3
+PROTOCOL_LINE_PREFIX = b"@@tune@@ "
 EXIT_TUNE_GONE = 75
 DECISIONS = ("continue", "stop", "pause")
 
@@ -47,6 +58,21 @@ def _need(name):
     if value is None:
         raise RuntimeError(f"{name} is not set: this program is a tune trial; start it through tune")
     return value
+
+
+def _carrier():
+    """fd3 or stdout, as tune says in TUNE_PROTOCOL_CARRIER; unset: fd 3 when it is open, else stdout."""
+    value = os.environ.get("TUNE_PROTOCOL_CARRIER", "")
+    if value in ("fd3", "stdout"):
+        return value
+    if value:
+        raise RuntimeError(f"TUNE_PROTOCOL_CARRIER is {value!r}, but must be fd3 or stdout")
+    try:
+        mode = os.fstat(PROTOCOL_FD).st_mode
+    except OSError:
+        return "stdout"
+    # only a pipe, socket or file there is a carrier someone gave the trial
+    return "fd3" if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISREG(mode) else "stdout"
 
 
 def write_atomic(path, data):
@@ -87,6 +113,7 @@ class Trial:
             self.config = json.load(f)
         self._on_operation = None
         self._on_reevaluate = None
+        self.carrier = _carrier()
 
     def on_operation(self, hook):
         """Registers how this trial applies a scheduled operation: hook({"index", "name", "value"}).
@@ -101,9 +128,17 @@ class Trial:
 
     def _send(self, message):
         data = (json.dumps(message, allow_nan=False) + "\n").encode("utf-8")
+        fd = PROTOCOL_FD
+        if self.carrier == "stdout":
+            fd = 1
+            data = PROTOCOL_LINE_PREFIX + data
+            try:  # the trial's own prints first, in the order it made them
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                pass
         try:
             while data:
-                data = data[os.write(PROTOCOL_FD, data):]
+                data = data[os.write(fd, data):]
         except OSError:  # the read end is closed (or fd 3 was never open): tune is gone
             sys.exit(EXIT_TUNE_GONE)
 
