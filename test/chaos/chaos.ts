@@ -247,11 +247,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       if (r !== null) await settle();
     }
   }
-  // The blows are over: the last session runs to its end.
+  // The blows are over: the last session runs to its end (a new one, if the last blow came before the
+  // session even existed), and a run with no completed session says so.
+  if (!run && !current) start();
   for (let n = 0; n < 5 && (run || current); n++) {
     if (!run) start();
     await settle();
   }
+  if (report.sessionsCompleted === 0) report.problems.push('no session completed after the rounds');
   if (mounted) {
     try { execFileSync('umount', [mounted], { stdio: 'ignore' }); } catch { /* busy: left to the OS */ }
   }

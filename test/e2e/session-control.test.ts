@@ -63,9 +63,9 @@ test('pause_timeout stops a trial that does not reach its boundary in time; it r
   const cwd = tmpDir();
   const file = writeSpec(cwd, spec({ pause_timeout: '1s', num_trials: 1, concurrency: 1 }));
   const run = startTune([file], cwd);
-  await sleep(700);
+  await until('a report', has(cwd, 'report'));
   writeFileSync(join(cwd, 'hang-once'), ''); // the trial hangs before its next boundary
-  await sleep(300);
+  await until('the trial to take the hang', () => !readdirSync(cwd).includes('hang-once'));
   run.child.kill('SIGINT');
   const r = await run.result;
   assert.equal(r.code, 3, r.stderr);
