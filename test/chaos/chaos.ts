@@ -106,7 +106,8 @@ function fillDisk(root: string): string {
 
 function sessionIn(root: string): string[] {
   const dir = join(root, 'chaos');
-  return existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('session_')).sort().map((d) => join(dir, d)) : [];
+  // A tune killed while it made the folder leaves one without session.json: no session, nothing to resume.
+  return existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith('session_') && existsSync(join(dir, d, 'session.json'))).sort().map((d) => join(dir, d)) : [];
 }
 
 interface Ev { type: string; id?: string; iteration?: number; delivered?: boolean }
