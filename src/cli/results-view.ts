@@ -44,6 +44,7 @@ export function resultsDocument(state: SessionState, status: SessionStatus, sess
       config: fullConfig(state, t),
       iteration: t.iteration,
       last: t.last,
+      ...(t.status === 'running' && t.handle ? { handle: t.handle } : {}),
       best: t.best ? t.best.value : null,
       failures: t.failures,
       ...(t.place ? { rung: t.place } : {}),

@@ -58,7 +58,7 @@ export function detailLines(s: ViewSnapshot, t: TrialRow, logTail: readonly stri
     [
       { text: `Trial ${t.id}  `, bold: true },
       { text: `${look?.symbol ?? ''} ${statusKey(t)}`, color: look?.color },
-      { text: `  iteration ${t.iteration}/${s.maxIters}  failures ${t.failures}${t.place ? `  rung ${t.place}` : ''}` },
+      { text: `  iteration ${t.iteration}/${s.maxIters}  failures ${t.failures}${t.place ? `  rung ${t.place}` : ''}${t.where ? `  ${t.where}` : ''}` },
     ],
     [{ text: `config  ${formatConfig(startValues)}` }, ...(Object.keys(fixed).length ? [{ text: `  fixed ${formatConfig(fixed)}`, dim: true }] : [])],
   ];

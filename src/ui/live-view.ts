@@ -4,6 +4,7 @@ import { readSessionHistory, SessionHistory } from '../session/history.js';
 import { bestTrial, type SessionEvent, type SessionState, type TrialRecord } from '../session/state.js';
 import { readLogTail, type LogTail } from '../session/trial-logs.js';
 import { triggerText } from '../schedule/trigger.js';
+import { describeHandle } from '../trial/protocol.js';
 import type { TrialSchedule } from '../schedule/trial-schedule.js';
 import { paramColumns, type ParamColumn } from './param-columns.js';
 import type { ScheduleView, TrialCounts, TrialRow, ViewSnapshot } from './snapshot.js';
@@ -176,6 +177,7 @@ export class LiveView {
       history: this.history.seriesOf(t.id),
       schedule: t.schedule ? scheduleView(t.schedule, t.iteration) : null,
       place: t.place,
+      where: t.status === 'running' && t.handle ? describeHandle(t.handle) : null,
     };
   }
 

@@ -1,3 +1,4 @@
+import { describeHandle } from '../trial/protocol.js';
 import type { SessionStore } from '../session/store.js';
 import { bestTrial, type SessionEvent, type SessionState } from '../session/state.js';
 import { formatConfig, formatNumber } from './format.js';
@@ -68,6 +69,9 @@ export class PlainReporter {
       case 'trial_interrupted':
         if (!t) return;
         this.write(`[${t.id}] ${ev.reason ? 'stopped ' : 'killed  '}    ${ev.reason ? `${ev.reason}; ` : ''}resumes from ${t.checkpoint ? `iteration ${t.checkpoint.iteration}` : 'the start'}`);
+        break;
+      case 'trial_placed':
+        if (t) this.write(`[${t.id}] placed      ${describeHandle(ev.handle)}`);
         break;
       case 'trial_held':
         if (t) this.write(`[${t.id}] held        pauses at its next boundary and stays paused until released`);

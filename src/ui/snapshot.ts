@@ -30,6 +30,8 @@ export interface TrialRow {
   readonly schedule: ScheduleView | null;
   /** Where the scheduler has it: rung or bracket; null under FIFO. */
   readonly place: string | null;
+  /** Where it runs, while it runs: "pid 4242", "job 17 on node07", "Slurm job (queued)". */
+  readonly where?: string | null;
 }
 
 /** A trial's scaling schedule as shown: where it stands and every operation, fired or not. */

@@ -384,3 +384,9 @@ test('the frame guard: Ink sees no height limit, and a narrowed terminal\'s re-w
   guard.dispose();
   g2.dispose();
 });
+
+test('the detail view says where a running trial runs: its Slurm job and node, or its pid', () => {
+  const t = row('0003', { where: 'job 17 on node07' });
+  const s = snap([t]);
+  assert.match(text(detailLines(s, t, [], 100, 30)).join('\n'), /iteration 400\/2400 {2}failures 0 {2}job 17 on node07/);
+});
