@@ -17,7 +17,7 @@ import { ortGemmPeak } from '../roofline.js';
 function backend(): string {
   const require = createRequire(import.meta.url);
   const ort = (require('onnxruntime-node/package.json') as { version: string }).version;
-  return `onnxruntime-node ${ort} CPU (MLAS), 1 thread, sequential`;
+  return `onnxruntime-node ${ort} CPU (MLAS), 1 thread, sequential; optimizer update: fused WebAssembly SIMD, in place`;
 }
 
 async function measure(config: TrainerConfig, seconds: number, warmup: number): Promise<Record<string, unknown>> {
