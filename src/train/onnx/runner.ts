@@ -43,17 +43,27 @@ export async function compile(graph: Graph, opts: CompileOptions = {}): Promise<
     const { dtype, shape } = graph.outputs.find((o) => o.name === name)!.value;
     return { name, dtype, shape };
   });
+  // The ort.Tensor wrapping each buffer, made (and checked) once: a trainer feeds the same buffers every
+  // step, and wrapping them anew costs more than a small model's step spends in most of its kernels.
+  const wrapped = new Map<string, { data: Feed; tensor: ort.Tensor }>();
+  const wrap = (name: string, dtype: DType, shape: Shape, data: Feed | undefined, role: string): ort.Tensor => {
+    const w = wrapped.get(name);
+    if (w && w.data === data) return w.tensor;
+    const tensor = toTensor(name, dtype, shape, data, role);
+    wrapped.set(name, { data: data!, tensor });
+    return tensor;
+  };
   return {
     inputNames: inputs.map((x) => x.name),
     outputNames,
     async run(feeds, into) {
       const tensors: Record<string, ort.Tensor> = {};
-      for (const x of inputs) tensors[x.name] = toTensor(x.name, x.dtype, x.shape, feeds[x.name]);
+      for (const x of inputs) tensors[x.name] = wrap(x.name, x.dtype, x.shape, feeds[x.name], 'input');
       let results: ort.InferenceSession.ReturnType;
       if (into) {
         // Every output listed, in the session's order (the native binding names its results by position).
         const fetches: Record<string, ort.Tensor | null> = {};
-        for (const o of outputs) fetches[o.name] = into[o.name] ? toTensor(o.name, o.dtype, o.shape, into[o.name], 'output') : null;
+        for (const o of outputs) fetches[o.name] = into[o.name] ? wrap(`>${o.name}`, o.dtype, o.shape, into[o.name], 'output') : null;
         results = await session.run(tensors, fetches);
       } else {
         results = await session.run(tensors);
