@@ -64,8 +64,11 @@ const trainer = Trainer.create(isGpt
 await trainer.trainSteps(30);
 timing = true;
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 await trainer.trainSteps(STEPS);
+const cpu = process.cpuUsage(c0);
 const trainerUs = ((performance.now() - t0) / STEPS) * 1000;
+const trainerCpuUs = (cpu.user + cpu.system) / STEPS;
 timing = false;
 const trainerRunUs = (inRunMs / STEPS) * 1000;
 proto.run = origRun;
@@ -106,7 +109,7 @@ async function runLoop(profile: boolean): Promise<{ us: number; profileFile?: st
 
 const plain = await runLoop(false);
 const profiled = await runLoop(true);
-console.log(`  Trainer step ${trainerUs.toFixed(0)} us, of which inside session.run ${trainerRunUs.toFixed(0)} us (batch, gradient copy and fused update: ${(trainerUs - trainerRunUs).toFixed(0)} us); ` +
+console.log(`  Trainer step ${trainerUs.toFixed(0)} us wall (${trainerCpuUs.toFixed(0)} us of CPU: wall times below count the machine's other load), of which inside session.run ${trainerRunUs.toFixed(0)} us (batch, gradient copy and fused update: ${(trainerUs - trainerRunUs).toFixed(0)} us); ` +
   `a bare session.run loop on prepared tensors: ${plain.us.toFixed(0)} us a step`);
 
 if (profiled.profileFile) {

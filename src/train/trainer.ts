@@ -87,7 +87,7 @@ export function readTrainedModel(path: string, bytes: Buffer): TrainedModel {
 }
 
 /** PyTorch's clip_grad_norm_ factor for a gradient of norm `norm`: min(1, threshold / (norm + 1e-6)). */
-export function clipFactor(norm: number, threshold: number): number {
+function clipFactor(norm: number, threshold: number): number {
   return norm > threshold ? threshold / (norm + 1e-6) : 1;
 }
 
