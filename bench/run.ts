@@ -1132,6 +1132,7 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(RESULTS_DIR, 'trainer-speed.json'), JSON.stringify(trainer, null, 2) + '\n');
   process.stdout.write(`\n${formatTrainerSpeed(trainer)}\n`);
   process.stdout.write(`\n${formatSearchQuality(search)}\n`);
   process.stdout.write(`\n${formatMainJob(mainJob)}\n`);

@@ -1,10 +1,9 @@
 /**
  * Where a built-in trainer step spends its time, for one bench config:
  *   node --import tsx bench/peers/profile-ours.ts [mlp128|mlp512|gpt] [sgd|adamw]
- * - graph size: ONNX nodes of the step graph by operator, and how many of them the optimizer update adds
- *   (the same graph built without the update);
- * - a whole Trainer step vs session.run alone on prepared tensors (the difference is JS: batch fill,
- *   scalar packing, ort.Tensor wrapping, output bookkeeping);
+ * - graph size: ONNX nodes of the step graph (forward, loss, gradients) by operator;
+ * - a whole Trainer step vs the time inside session.run (the difference is JS: batch fill, the gradients'
+ *   copy into the parameter store and the fused update) and vs session.run alone on prepared tensors;
  * - ONNX Runtime's own profile: kernel time by operator, and the run time not spent in kernels.
  * A diagnostic for the bench report; it changes nothing.
  */
@@ -28,22 +27,21 @@ const isGpt = which === 'gpt';
 const hidden = which === 'mlp512' ? 512 : 128;
 const batch = isGpt ? 32 : 64;
 // Model-agnostic from here on: the union is only for building the graph.
-const build = (update: boolean) =>
+const build = () =>
   isGpt
-    ? buildStepGraph(gpt, gpt.sizes({ vocab: loadNames(16).vocab.length, block: 16 }), { batch, optimizer, clip: false, gradIn: false, update })
-    : buildStepGraph(mlp, mlp.sizes({ inputs: 784, classes: 10, hidden, depth: 1 }), { batch, optimizer, clip: false, gradIn: false, update });
+    ? buildStepGraph(gpt, gpt.sizes({ vocab: loadNames(16).vocab.length, block: 16 }), batch)
+    : buildStepGraph(mlp, mlp.sizes({ inputs: 784, classes: 10, hidden, depth: 1 }), batch);
 
-function countOps(update: boolean): Map<string, number> {
-  const m = toModel(build(update).graph);
+function countOps(): Map<string, number> {
+  const m = toModel(build());
   const counts = new Map<string, number>();
   for (const n of m.graph?.node ?? []) counts.set(n.opType ?? '?', (counts.get(n.opType ?? '?') ?? 0) + 1);
   return counts;
 }
 
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-const full = countOps(true);
-const gradOnly = countOps(false);
-console.log(`${which} ${optimizer} batch ${batch}: step graph ${total(full)} nodes; without the update ${total(gradOnly)}; the update adds ${total(full) - total(gradOnly)}`);
+const full = countOps();
+console.log(`${which} ${optimizer} batch ${batch}: step graph ${total(full)} nodes`);
 console.log('  by operator:', [...full.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', '));
 
 // 1) A whole Trainer step, and the time inside session.run (ONNX Runtime's JS wrapper, its setImmediate hop and
@@ -66,15 +64,18 @@ const trainer = Trainer.create(isGpt
 await trainer.trainSteps(30);
 timing = true;
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 await trainer.trainSteps(STEPS);
+const cpu = process.cpuUsage(c0);
 const trainerUs = ((performance.now() - t0) / STEPS) * 1000;
+const trainerCpuUs = (cpu.user + cpu.system) / STEPS;
 timing = false;
 const trainerRunUs = (inRunMs / STEPS) * 1000;
 proto.run = origRun;
 await trainer.release();
 
-// 2) session.run alone, tensors prepared once, outputs fed back (as the trainer does), with and without ORT profiling.
-const { graph, scalarNames } = build(true);
+// 2) session.run alone, tensors prepared once, with and without ORT profiling.
+const graph = build();
 const bytes = toBytes(graph);
 const baseOpts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', logSeverityLevel: 3 };
 
@@ -86,13 +87,11 @@ async function runLoop(profile: boolean): Promise<{ us: number; profileFile?: st
     const n = x.shape.reduce((a, b) => a * b, 1);
     const name = x.attrs.name;
     if (x.dtype === 'int64') feeds[name] = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)), x.shape as number[]);
-    else if (name === 'scalars') feeds[name] = new ort.Tensor('float32', Float32Array.from(scalarNames.map((s) => (s === 'beta2' ? 0.999 : s === 'decay' || s === 'momentum' ? 0.9 : 1e-3))), x.shape as number[]);
     else if (name === 'mask') feeds[name] = new ort.Tensor('float32', new Float32Array(n).fill(1), x.shape as number[]);
-    else feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (name.startsWith('v/') ? 1e-4 : (Math.random() - 0.5) * 0.05)), x.shape as number[]);
+    else feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (Math.random() - 0.5) * 0.05), x.shape as number[]);
   }
   const step = async () => {
-    const out = await session.run(feeds);
-    for (const [k, v] of Object.entries(out)) if (k !== 'loss') feeds[k.replace("'", '')] = v;
+    await session.run(feeds);
   };
   for (let i = 0; i < 30; i++) await step();
   const t = performance.now();
@@ -110,7 +109,7 @@ async function runLoop(profile: boolean): Promise<{ us: number; profileFile?: st
 
 const plain = await runLoop(false);
 const profiled = await runLoop(true);
-console.log(`  Trainer step ${trainerUs.toFixed(0)} us, of which inside session.run ${trainerRunUs.toFixed(0)} us (the trainer's own JS: ${(trainerUs - trainerRunUs).toFixed(0)} us); ` +
+console.log(`  Trainer step ${trainerUs.toFixed(0)} us wall (${trainerCpuUs.toFixed(0)} us of CPU: wall times below count the machine's other load), of which inside session.run ${trainerRunUs.toFixed(0)} us (batch, gradient copy and fused update: ${(trainerUs - trainerRunUs).toFixed(0)} us); ` +
   `a bare session.run loop on prepared tensors: ${plain.us.toFixed(0)} us a step`);
 
 if (profiled.profileFile) {

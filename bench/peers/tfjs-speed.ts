@@ -1,15 +1,20 @@
 /**
  * @tensorflow/tfjs peer for bench/trainer-speed.ts: the built-in trainer's residual MLP and character GPT
- * (src/train/models/mlp.ts, gpt.ts) in tfjs ops on its pure-JS CPU backend, trained on random data of the
- * right shapes. Gradients by tf.variableGrads; SGD with momentum and Adam are tfjs's own optimizers, with
- * weight decay on matrices added the PyTorch way (SGD: g += wd p; AdamW: p *= 1 - lr wd before the update).
+ * (src/train/models/mlp.ts, gpt.ts) in tfjs ops. Backend: tfjs's WebAssembly one with SIMD and one thread
+ * (@tensorflow/tfjs-backend-wasm, XNNPACK matmuls) when it resolves, else the pure-JS CPU backend; the
+ * result says which. Gradients by tf.variableGrads; SGD with momentum and Adam are tfjs's own optimizers,
+ * with weight decay on matrices added the PyTorch way (SGD: g += wd p; AdamW: p *= 1 - lr wd first).
  *
- *   node --import tsx bench/peers/tfjs-speed.ts --seconds 3 --configs '[{"model":"mlp","hidden":128,"optimizer":"sgd"}]'
+ *   node --import tsx bench/peers/tfjs-speed.ts --data DIR --seconds 3 --configs '[{"model":"mlp","hidden":128,"optimizer":"sgd"}]'
  *
- * prints one JSON line per config: {model, config, steps_per_s, steps_per_cpu_s, steps, params, tfjs_version, backend}.
+ * Data: with --data, the built-in trainer's training data (bench/peers/peer-data.ts), each batch the next
+ * rows of a permutation reshuffled every epoch, gathered with tf.gather; without it, one fixed random batch.
+ * Prints one JSON line per config: {model, config, steps_per_s, steps_per_cpu_s, steps, params, tfjs_version, backend}.
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { readPeerData, type PeerData } from './peer-data.js';
 
 export interface PeerConfig {
   readonly model: 'mlp' | 'gpt';
@@ -48,8 +53,38 @@ interface Built {
   /** Variables that take weight decay (matrices and embeddings, as ParamSpec.decay says). */
   readonly decayed: ReadonlySet<tf.Variable>;
   readonly loss: () => tf.Scalar;
+  /** Puts the next batch in place (a no-op with a fixed batch). */
+  readonly nextBatch: () => void;
   readonly dispose: () => void;
 }
+
+/**
+ * The next `batch` rows of a permutation of `n` examples, reshuffled (Fisher-Yates, seeded LCG) at each
+ * epoch's end, as int32 indices for tf.gather.
+ */
+function batchOrder(n: number, batch: number): () => tf.Tensor1D {
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  let seed = 12345;
+  const shuffle = (): void => {
+    for (let i = n - 1; i > 0; i--) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const j = seed % (i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+  };
+  shuffle();
+  let cursor = 0;
+  return () => {
+    if (cursor + batch > n) {
+      shuffle();
+      cursor = 0;
+    }
+    cursor += batch;
+    return tf.tensor1d(perm.subarray(cursor - batch, cursor), 'int32');
+  };
+}
+
+const int32 = (a: BigInt64Array): Int32Array => Int32Array.from(a, Number);
 
 function param(vars: tf.Variable[], name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): tf.Variable {
   const t = init === 'zeros' ? tf.zeros(shape) : init === 'ones' ? tf.ones(shape) : tf.randomNormal(shape, 0, std, 'float32', vars.length + 1);
@@ -60,7 +95,7 @@ function param(vars: tf.Variable[], name: string, shape: number[], init: 'normal
 }
 
 /** stem relu(x W0 + b0); D blocks h + relu(h W1 + b1) W2 + b2; head h Wh + bh; softmax cross-entropy. */
-function buildMlp(cfg: PeerConfig): Built {
+function buildMlp(cfg: PeerConfig, data: PeerData | null): Built {
   const hidden = cfg.hidden ?? 128;
   const depth = cfg.depth ?? 1;
   const batch = cfg.batch ?? 64;
@@ -75,17 +110,33 @@ function buildMlp(cfg: PeerConfig): Built {
   }));
   const headW = param(vars, 'head.w', [hidden, 10], 'normal', Math.sqrt(1 / hidden));
   const headB = param(vars, 'head.b', [10], 'zeros');
-  const x = tf.randomUniform([batch, 784], 0, 1, 'float32', 7);
+  let x: tf.Tensor = tf.randomUniform([batch, 784], 0, 1, 'float32', 7);
   const labels = tf.randomUniform([batch], 0, 10, 'int32', 8);
-  const y = tf.oneHot(labels, 10).toFloat();
+  let y: tf.Tensor = tf.oneHot(labels, 10).toFloat();
   labels.dispose();
+  let nextBatch = (): void => {};
+  let all: tf.Tensor[] = [];
+  if (data) {
+    const { n, pixels } = data.info.mnist;
+    const allX = tf.tensor2d(data.mnistX, [n, pixels]);
+    const allY = tf.tensor1d(int32(data.mnistY), 'int32');
+    all = [allX, allY];
+    const order = batchOrder(n, batch);
+    nextBatch = () => {
+      tf.dispose([x, y]);
+      [x, y] = tf.tidy(() => {
+        const idx = order();
+        return [tf.gather(allX, idx), tf.oneHot(tf.gather(allY, idx), 10).toFloat()];
+      });
+    };
+  }
   const loss = (): tf.Scalar => {
     let h = tf.relu(tf.add(tf.matMul(x, stemW), stemB));
     for (const b of blocks) h = tf.add(h, tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(h, b.w1), b.b1)), b.w2), b.b2));
     const logits = tf.add(tf.matMul(h, headW), headB);
     return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), y), 1))) as tf.Scalar;
   };
-  return { vars, decayed: new Set(vars.filter((v) => v.shape.length > 1)), loss, dispose: () => tf.dispose([x, y]) };
+  return { vars, decayed: new Set(vars.filter((v) => v.shape.length > 1)), loss, nextBatch, dispose: () => tf.dispose([x, y, ...all]) };
 }
 
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -102,7 +153,7 @@ function layerNorm(x: tf.Tensor, s: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * projection and an output projection, biases on both; MLP C -> F -> C with tanh GELU); final LayerNorm;
  * untied head with bias; cross-entropy averaged over the real (mask = 1) positions.
  */
-function buildGpt(cfg: PeerConfig): Built {
+function buildGpt(cfg: PeerConfig, data: PeerData | null): Built {
   const v = cfg.vocab ?? 28;
   const t = cfg.block ?? 16;
   const c = cfg.embd ?? 64;
@@ -134,15 +185,34 @@ function buildGpt(cfg: PeerConfig): Built {
   const headW = param(vars, 'head.w', [c, v], 'normal');
   const headB = param(vars, 'head.b', [v], 'zeros');
 
-  const x = tf.randomUniform([batch, t], 0, v, 'int32', 11);
+  let x: tf.Tensor = tf.randomUniform([batch, t], 0, v, 'int32', 11);
   const yIds = tf.randomUniform([batch * t], 0, v, 'int32', 12);
-  const y = tf.oneHot(yIds, v).toFloat();
+  let y: tf.Tensor = tf.oneHot(yIds, v).toFloat();
   yIds.dispose();
   // About half of each row is a real target (names are short), the rest padding, as in the torch peer.
   const lengths = tf.randomUniform([batch, 1], 3, t + 1, 'int32', 13);
-  const mask = tf.tidy(() => tf.less(tf.range(0, t, 1, 'int32').expandDims(0), lengths).toFloat().reshape([batch * t]));
+  let mask: tf.Tensor = tf.tidy(() => tf.less(tf.range(0, t, 1, 'int32').expandDims(0), lengths).toFloat().reshape([batch * t]));
   lengths.dispose();
-  const maskSum = tf.sum(mask);
+  let maskSum: tf.Tensor = tf.sum(mask);
+  let nextBatch = (): void => {};
+  let all: tf.Tensor[] = [];
+  if (data) {
+    const { n, block, vocab } = data.info.names;
+    if (block !== t || vocab !== v) throw new Error(`tfjs gpt: the data has block ${block} and vocab ${vocab}, the config ${t} and ${v}`);
+    const allX = tf.tensor2d(int32(data.namesX), [n, t], 'int32');
+    const allY = tf.tensor2d(int32(data.namesY), [n, t], 'int32');
+    const allMask = tf.tensor2d(data.namesMask, [n, t]);
+    all = [allX, allY, allMask];
+    const order = batchOrder(n, batch);
+    nextBatch = () => {
+      tf.dispose([x, y, mask, maskSum]);
+      [x, y, mask, maskSum] = tf.tidy(() => {
+        const idx = order();
+        const m = tf.reshape(tf.gather(allMask, idx), [batch * t]);
+        return [tf.gather(allX, idx), tf.oneHot(tf.reshape(tf.gather(allY, idx), [batch * t]), v).toFloat(), m, tf.sum(m)];
+      });
+    };
+  }
   // 0 where the key is at or before the query, -1e9 after it.
   const causal = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([t, t]), -1, 0)), -1e9));
 
@@ -155,7 +225,10 @@ function buildGpt(cfg: PeerConfig): Built {
   };
 
   const loss = (): tf.Scalar => {
-    let h: tf.Tensor = tf.reshape(tf.add(tf.gather(wte, x), wpe), [batch * t, c]);
+    // The embedding lookup as one-hot rows times the table: the wasm backend has no kernel for gather's
+    // gradient (UnsortedSegmentSum), and the product is tiny next to the model's other matmuls.
+    const tokens = tf.matMul(tf.oneHot(tf.reshape(x, [batch * t]), v).toFloat() as tf.Tensor2D, wte as tf.Tensor2D);
+    let h: tf.Tensor = tf.reshape(tf.add(tf.reshape(tokens, [batch, t, c]), wpe), [batch * t, c]);
     for (const b of blocks) {
       h = tf.add(h, attention(layerNorm(h, b.ln1s, b.ln1b), b));
       const m = layerNorm(h, b.ln2s, b.ln2b);
@@ -165,7 +238,7 @@ function buildGpt(cfg: PeerConfig): Built {
     const picked = tf.sum(tf.mul(tf.logSoftmax(logits), y), 1);
     return tf.neg(tf.div(tf.sum(tf.mul(picked, mask)), maskSum)) as tf.Scalar;
   };
-  return { vars, decayed: new Set(vars.filter((q) => q.shape.length > 1)), loss, dispose: () => tf.dispose([x, y, mask, maskSum, causal]) };
+  return { vars, decayed: new Set(vars.filter((q) => q.shape.length > 1)), loss, nextBatch, dispose: () => tf.dispose([x, y, mask, maskSum, causal, ...all]) };
 }
 
 /** One optimizer step: gradients, weight decay on the decayed variables, the optimizer's update; returns the loss. */
@@ -174,6 +247,7 @@ function makeStep(built: Built, cfg: PeerConfig): { step: () => number; dispose:
   const wd = cfg.weight_decay ?? 0.01;
   const opt = cfg.optimizer === 'sgd' ? tf.train.momentum(lr, 0.9) : tf.train.adam(lr, 0.9, 0.999, 1e-8);
   const step = (): number => {
+    built.nextBatch();
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(built.loss, built.vars);
       if (cfg.optimizer === 'sgd') {
@@ -192,10 +266,37 @@ function makeStep(built: Built, cfg: PeerConfig): { step: () => number; dispose:
   return { step, dispose: () => opt.dispose() };
 }
 
-export async function measureTfjs(cfg: PeerConfig, seconds: number, warmup: number): Promise<PeerResult> {
-  await tf.setBackend('cpu');
+/**
+ * The WebAssembly backend with SIMD on one thread if @tensorflow/tfjs-backend-wasm resolves and reports
+ * SIMD, else the pure-JS CPU backend; returns what ran and, for the fallback, why.
+ */
+const WASM_BACKEND = '@tensorflow/tfjs-backend-wasm';
+
+async function chooseBackend(): Promise<string> {
+  try {
+    // Registers the 'wasm' backend in tfjs-core's global registry, which every copy of tfjs-core shares. A
+    // specifier in a variable, so that type-checking does not need the package installed.
+    await import(WASM_BACKEND);
+  } catch (e) {
+    await tf.setBackend('cpu');
+    return `cpu (pure JS; @tensorflow/tfjs-backend-wasm is not installed: ${(e as Error).message.split('\n')[0]})`;
+  }
+  // One thread, as every engine of the bench: the threaded build is not loaded.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  if (!(await tf.setBackend('wasm'))) {
+    await tf.setBackend('cpu');
+    return 'cpu (pure JS; the wasm backend failed to initialise)';
+  }
   await tf.ready();
-  const built = cfg.model === 'mlp' ? buildMlp(cfg) : buildGpt(cfg);
+  const require = createRequire(import.meta.url);
+  const version = (require(`${WASM_BACKEND}/package.json`) as { version: string }).version;
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  return `wasm ${version} (${simd ? 'SIMD' : 'no SIMD'}, 1 thread, XNNPACK)`;
+}
+
+export async function measureTfjs(cfg: PeerConfig, seconds: number, warmup: number, data: PeerData | null = null): Promise<PeerResult> {
+  const backend = await chooseBackend();
+  const built = cfg.model === 'mlp' ? buildMlp(cfg, data) : buildGpt(cfg, data);
   const params = built.vars.reduce((s, v) => s + v.size, 0);
   if (cfg.expect_params !== undefined && params !== cfg.expect_params) {
     throw new Error(`tfjs ${cfg.model}: ${params} parameters, but the built-in trainer's model has ${cfg.expect_params}`);
@@ -222,7 +323,7 @@ export async function measureTfjs(cfg: PeerConfig, seconds: number, warmup: numb
   tf.dispose(built.vars);
   return {
     model: cfg.model, config: cfg, steps, wall_s: wall, cpu_s: cpu, steps_per_s: steps / wall, steps_per_cpu_s: steps / cpu, params,
-    final_loss: finalLoss, tfjs_version: tf.version.tfjs, backend: tf.getBackend(),
+    final_loss: finalLoss, tfjs_version: tf.version.tfjs, backend,
   };
 }
 
@@ -234,7 +335,9 @@ async function main(): Promise<void> {
   const configs = JSON.parse(arg('--configs') ?? '[]') as PeerConfig[];
   const seconds = Number(arg('--seconds') ?? 3);
   const warmup = Number(arg('--warmup') ?? 3);
-  for (const cfg of configs) process.stdout.write(`${JSON.stringify(await measureTfjs(cfg, seconds, warmup))}\n`);
+  const dir = arg('--data');
+  const data = dir ? readPeerData(dir) : null;
+  for (const cfg of configs) process.stdout.write(`${JSON.stringify(await measureTfjs(cfg, seconds, warmup, data))}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

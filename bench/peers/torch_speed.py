@@ -1,11 +1,16 @@
 #!/usr/bin/python3
 """
 PyTorch peer for bench/trainer-speed.ts: the built-in trainer's models (src/train/models/mlp.ts and gpt.ts)
-written the way a PyTorch user would, trained on random data of the right shapes, one thread. Prints one JSON
-line per config: {model, config, steps_per_s, steps_per_cpu_s, steps, params, torch_version, blas, ...}.
+written the way a PyTorch user would, one thread. Prints one JSON line per config:
+{model, config, steps_per_s, steps_per_cpu_s, steps, params, torch_version, blas, ...}.
 
 Run with Debian's /usr/bin/python3 (python3-torch 1.13 lives there), for example:
-  /usr/bin/python3 bench/peers/torch_speed.py --configs '[{"model":"mlp","hidden":128,"depth":1,"optimizer":"sgd","batch":64}]'
+  /usr/bin/python3 bench/peers/torch_speed.py --data DIR --configs '[{"model":"mlp","hidden":128,"depth":1,"optimizer":"sgd","batch":64}]'
+  /usr/bin/python3 bench/peers/torch_speed.py --peak      (sgemm 2048 x 2048 through torch.mm, one thread)
+
+Data: with --data, the built-in trainer's own training data as bench/peers/peer-data.ts wrote it, each batch
+the next rows of a permutation reshuffled every epoch, gathered with index_select (the trainer's data path);
+without it, one fixed random batch of the right shapes.
 
 Each config: warm-up steps, then timed chunks of steps until at least --seconds of wall time have passed.
 Wall time and this process's CPU time are both measured (the machine is often shared).
@@ -184,15 +189,49 @@ def param_groups(model, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
 
 
-def make(cfg, gen):
+class Batches:
+    """The next `batch` rows of a permutation of the training set, reshuffled at each epoch's end."""
+
+    def __init__(self, tensors, batch, gen):
+        self.tensors, self.batch, self.gen = tensors, batch, gen
+        self.n = tensors[0].shape[0]
+        self.perm = torch.randperm(self.n, generator=gen)
+        self.cursor = 0
+
+    def next(self):
+        if self.cursor + self.batch > self.n:
+            # The trainer wraps mid-batch; starting the new epoch at the batch boundary costs the same.
+            self.perm = torch.randperm(self.n, generator=self.gen)
+            self.cursor = 0
+        idx = self.perm[self.cursor:self.cursor + self.batch]
+        self.cursor += self.batch
+        return tuple(t.index_select(0, idx) for t in self.tensors)
+
+
+def read_data(data_dir):
+    import numpy as np
+    with open(os.path.join(data_dir, "data.json")) as f:
+        info = json.load(f)
+    raw = lambda name, dtype: torch.from_numpy(np.fromfile(os.path.join(data_dir, name), dtype=dtype))
+    m, nm = info["mnist"], info["names"]
+    return info, {
+        "mlp": (raw("mnist-x.f32", np.float32).view(m["n"], m["pixels"]), raw("mnist-y.i64", np.int64)),
+        "gpt": (raw("names-x.i64", np.int64).view(nm["n"], nm["block"]), raw("names-y.i64", np.int64).view(nm["n"], nm["block"]),
+                raw("names-mask.f32", np.float32).view(nm["n"], nm["block"])),
+    }
+
+
+def make(cfg, gen, data=None):
     model_kind = cfg["model"]
     if model_kind == "mlp":
         hidden, depth, batch = cfg.get("hidden", 128), cfg.get("depth", 1), cfg.get("batch", 64)
         model = Mlp(784, hidden, depth, 10)
         expected = mlp_params(784, hidden, depth, 10)
-        x = torch.rand(batch, 784, generator=gen)
-        y = torch.randint(0, 10, (batch,), generator=gen)
-        data = (x, y)
+        if data:
+            batches = Batches(data[1]["mlp"], batch, gen).next
+        else:
+            fixed = (torch.rand(batch, 784, generator=gen), torch.randint(0, 10, (batch,), generator=gen))
+            batches = lambda: fixed
         lr = cfg.get("lr", 1e-3)
     elif model_kind == "gpt":
         vocab, block, embd = cfg.get("vocab", 28), cfg.get("block", 16), cfg.get("embd", 64)
@@ -200,12 +239,17 @@ def make(cfg, gen):
         ffn = cfg.get("ffn", 4 * embd)
         model = Gpt(vocab, block, embd, heads, layers, ffn)
         expected = gpt_params(vocab, block, embd, layers, ffn)
-        x = torch.randint(0, vocab, (batch, block), generator=gen)
-        y = torch.randint(0, vocab, (batch, block), generator=gen)
-        # Names are short: about half the positions of a row are real targets, the rest padding.
-        lengths = torch.randint(3, block + 1, (batch, 1), generator=gen)
-        mask = (torch.arange(block).unsqueeze(0) < lengths).float()
-        data = (x, y, mask)
+        if data:
+            if (data[0]["names"]["block"], data[0]["names"]["vocab"]) != (block, vocab):
+                raise SystemExit(f"gpt: the data has block {data[0]['names']['block']} and vocab {data[0]['names']['vocab']}, the config {block} and {vocab}")
+            batches = Batches(data[1]["gpt"], batch, gen).next
+        else:
+            x = torch.randint(0, vocab, (batch, block), generator=gen)
+            y = torch.randint(0, vocab, (batch, block), generator=gen)
+            # Names are short: about half the positions of a row are real targets, the rest padding.
+            lengths = torch.randint(3, block + 1, (batch, 1), generator=gen)
+            fixed = (x, y, (torch.arange(block).unsqueeze(0) < lengths).float())
+            batches = lambda: fixed
         lr = cfg.get("lr", 3e-3)
     else:
         raise SystemExit(f"unknown model {model_kind!r}")
@@ -223,18 +267,18 @@ def make(cfg, gen):
         opt = torch.optim.AdamW(param_groups(model, wd), lr=lr, betas=(0.9, 0.999), eps=1e-8, foreach=foreach)
     else:
         raise SystemExit(f"unknown optimizer {opt_kind!r}")
-    return model, opt, data, params
+    return model, opt, batches, params
 
 
-def measure(cfg, seconds, warmup):
+def measure(cfg, seconds, warmup, data):
     gen = torch.Generator().manual_seed(1)
     torch.manual_seed(1)
-    model, opt, data, params = make(cfg, gen)
+    model, opt, batches, params = make(cfg, gen, data)
     model.train()
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = model.loss(*data)
+        loss = model.loss(*batches())
         loss.backward()
         opt.step()
         return loss
@@ -258,15 +302,39 @@ def measure(cfg, seconds, warmup):
             "params": params, "final_loss": final}
 
 
+def sgemm_peak(n=2048, repetitions=5):
+    """torch.mm on n x n float32 matrices (OpenBLAS sgemm here), one thread: best of the timed repetitions."""
+    a = torch.rand(n, n, generator=torch.Generator().manual_seed(1)) - 0.5
+    b = torch.full((n, n), 0.25)
+    out = torch.empty(n, n)
+    torch.mm(a, b, out=out)
+    flop = 2.0 * n * n * n
+    cpu = wall = 0.0
+    for _ in range(repetitions):
+        c0, t0 = time.process_time(), time.perf_counter()
+        torch.mm(a, b, out=out)
+        wall = max(wall, flop / (time.perf_counter() - t0) / 1e9)
+        cpu = max(cpu, flop / (time.process_time() - c0) / 1e9)
+    return {"gflops_cpu": cpu, "gflops_wall": wall, "n": n, "repetitions": repetitions}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--configs", required=True, help="JSON list of configs: {model, hidden, depth, optimizer, batch, ...}")
+    ap.add_argument("--configs", help="JSON list of configs: {model, hidden, depth, optimizer, batch, ...}")
+    ap.add_argument("--data", help="the directory bench/peers/peer-data.ts wrote (default: one fixed random batch)")
     ap.add_argument("--seconds", type=float, default=3.0, help="timed wall seconds per config (at least)")
     ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--peak", action="store_true", help="measure sgemm 2048 x 2048 instead of training")
     args = ap.parse_args()
     blas = blas_report()
+    if args.peak:
+        print(json.dumps({**sgemm_peak(), "torch_version": torch.__version__, "blas": blas}), flush=True)
+        return
+    if not args.configs:
+        raise SystemExit("--configs is required (or --peak)")
+    data = read_data(args.data) if args.data else None
     for cfg in json.loads(args.configs):
-        r = measure(cfg, args.seconds, args.warmup)
+        r = measure(cfg, args.seconds, args.warmup, data)
         out = {"model": cfg["model"], "config": cfg, **r, "torch_version": torch.__version__, "threads": torch.get_num_threads(),
                "python": platform.python_version(), "executable": sys.executable, "blas": blas}
         print(json.dumps(out), flush=True)

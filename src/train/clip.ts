@@ -1,4 +1,7 @@
-/** Gradient clipping by global norm, in the graph (PyTorch's clip_grad_norm_ with its 1e-6 guard). */
+/**
+ * Gradient clipping by global norm in the graph (PyTorch's clip_grad_norm_ with its 1e-6 guard): the
+ * reference for the trainer's own clipping (trainer.ts clipFactor), which scales the fused update instead.
+ */
 import { add, div, greater, mul, reduceSum, sqrt, where, type Value } from './onnx/index.js';
 
 /** Every gradient scaled by min(1, threshold / (norm + 1e-6)), norm the L2 norm of all of them together. */

@@ -5,21 +5,15 @@
  */
 import { compile, type Graph, type Runner } from './onnx/index.js';
 
-export interface Compiled {
-  readonly runner: Runner;
-  readonly scalarNames: readonly string[];
-}
-
 export class GraphCache {
-  private live = new Map<string, Promise<Compiled>>();
-  private retired: Promise<Compiled>[] = [];
+  private live = new Map<string, Promise<Runner>>();
+  private retired: Promise<Runner>[] = [];
 
   /** The session for `key`, building its graph with `build` the first time. */
-  get(key: string, build: () => { graph: Graph; scalarNames: readonly string[] }): Promise<Compiled> {
+  get(key: string, build: () => Graph): Promise<Runner> {
     let c = this.live.get(key);
     if (!c) {
-      const { graph, scalarNames } = build();
-      c = compile(graph).then((runner) => ({ runner, scalarNames }));
+      c = compile(build());
       this.live.set(key, c);
     }
     return c;
@@ -34,7 +28,7 @@ export class GraphCache {
   async releaseRetired(): Promise<void> {
     const old = this.retired;
     this.retired = [];
-    await Promise.all(old.map(async (c) => (await c).runner.release()));
+    await Promise.all(old.map(async (c) => (await c).release()));
   }
 
   async releaseAll(): Promise<void> {

@@ -1,7 +1,11 @@
 /**
- * Optimizer updates as graph operations, so one session run both differentiates and updates. The
- * step-dependent numbers (learning rate after warmup, bias corrections) are computed here in JS, in
- * float64, and fed as run-time scalars: schedule operations change them without a rebuild.
+ * The optimizers: their state slots, the step-dependent scalars (learning rate after warmup, bias
+ * corrections), computed here in JS in float64, and their update written as graph operations.
+ *
+ * The trainer no longer runs the graph form: its update runs in place on the parameter store, one fused
+ * WebAssembly pass per parameter group (fused/kernels.ts), which computes the same float32 operations in
+ * the same order. The graph form stays as the specification those kernels are tested against
+ * (test/unit/train-fused.test.ts) and that the optimizer's own tests check against PyTorch's formulas.
  */
 import { add, div, mul, sqrt, sub, type Value } from './onnx/index.js';
 

@@ -1,7 +1,8 @@
 /**
  * Run-time scalars (learning rate, betas, clip threshold, ...) packed into one small float input. Feeding
  * one vector costs one tensor per run instead of one per scalar, and changing a value never rebuilds the
- * graph. The layout is a list of names shared by the graph side (`get`) and the JS side (`pack`).
+ * graph. The layout is a list of names shared by the graph side (`get`) and the JS side (`pack`). Used by
+ * the graph form of the optimizer (optimizer.ts), which the fused update is tested against.
  */
 import { gather, type FloatDType, type Graph, type Value } from './onnx/index.js';
 

@@ -16,10 +16,10 @@ import { gpt, type GptSizes } from './models/gpt.js';
 import { mlp, type MlpSizes } from './models/mlp.js';
 import type { BatchFeeds, ModelDef, ParamSpec } from './models/types.js';
 import type { Feed } from './onnx/index.js';
+import { ParamStore } from './fused/store.js';
 import { optimizerScalars, STATE_SLOTS } from './optimizer.js';
 import { growParams, growState, initParams, numel, zeroState, type Tensors } from './params.js';
-import { packScalars, SCALARS_INPUT } from './scalars.js';
-import { buildEvalGraph, buildStepGraph, flatSlot, LOGITS, LOSS, paramGroups, slot, type ParamGroup, type StepVariant } from './step-graph.js';
+import { buildEvalGraph, buildStepGraph, gradSlot, LOGITS, LOSS, slot } from './step-graph.js';
 import { decodeState, encodeState, type TrainerState } from './trainer-state.js';
 import { mnistTask } from './tasks/mnist.js';
 import { namesTask } from './tasks/names.js';
@@ -86,15 +86,22 @@ export function readTrainedModel(path: string, bytes: Buffer): TrainedModel {
   return { kind: s.kind, sizes, iteration: s.iteration, params: checkpointTensors(path, tensors, model.params(sizes), 'p') };
 }
 
+/** PyTorch's clip_grad_norm_ factor for a gradient of norm `norm`: min(1, threshold / (norm + 1e-6)). */
+function clipFactor(norm: number, threshold: number): number {
+  return norm > threshold ? threshold / (norm + 1e-6) : 1;
+}
+
 export class Trainer {
   private specs: ParamSpec[];
-  /** How parameters, state and gradients are laid out in flat vectors (see paramGroups). */
-  private groups: ParamGroup[];
-  /**
-   * By feed name: parameters, optimizer state and gradient sums as flat vectors (`p@decay`, `m@plain`, ...),
-   * views of the parameter vectors per parameter (`p/NAME`) for the forward pass, and the current batch.
-   */
+  /** Parameters, optimizer state and the step's gradient sum, updated in place (fused/store.ts). */
+  private store: ParamStore;
+  /** By feed name: each parameter (`p/NAME`, a view into the store) and the current batch. */
   private readonly feeds: Record<string, Feed> = {};
+  /**
+   * By step-graph output (`g/NAME`): where ONNX Runtime writes each gradient in the store, for the first
+   * micro-batch of a step and for later ones.
+   */
+  private gradientsInto: { first: Record<string, Feed>; later: Record<string, Feed> } = { first: {}, later: {} };
   private readonly graphs = new GraphCache();
   private readonly batchBuffers = new Map<number, BatchFeeds>();
 
@@ -110,8 +117,7 @@ export class Trainer {
     state: ReadonlyMap<string, Tensors>,
   ) {
     this.specs = task.model.params(currentSizes);
-    this.groups = paramGroups(this.specs);
-    this.storeTensors(params, state);
+    this.store = this.storeTensors(params, state);
   }
 
   /** A fresh trainer: parameters drawn from `seed`, then the first epoch's order from the same stream. */
@@ -183,27 +189,29 @@ export class Trainer {
     return n > 0 ? total / n : NaN;
   }
 
+  /**
+   * One optimizer step: each of grad_accum micro-batches is one session run giving the loss and every
+   * gradient, summed in the store; then the mean is clipped and the update runs in place, one fused pass
+   * per parameter group.
+   */
   private async trainStep(): Promise<number> {
     const h = this.currentHyper;
     const k = h.grad_accum;
     const t = this.step + 1;
-    const values = { ...optimizerScalars(h.optimizer, h, stepLr(h, t), t), inv_k: 1 / k, clip: h.clip };
+    const runner = await this.graphs.get(`step ${h.batch_size}`, () => buildStepGraph(this.task.model, this.currentSizes, h.batch_size));
+    const batch = this.batchFeeds(h.batch_size);
+    Object.assign(this.feeds, batch);
     let loss = 0;
     for (let j = 0; j < k; j++) {
-      const variant: StepVariant = { batch: h.batch_size, optimizer: h.optimizer, clip: h.clip > 0, gradIn: j > 0, update: j === k - 1 };
-      const { runner, scalarNames } = await this.graphs.get(JSON.stringify(variant), () =>
-        buildStepGraph(this.task.model, this.currentSizes, variant),
-      );
-      const batch = this.batchFeeds(h.batch_size);
       this.task.fillTrain(this.order.next(h.batch_size, this.rng), batch, this.rng, h.augment);
-      Object.assign(this.feeds, batch);
-      if (variant.update) this.feeds[SCALARS_INPUT] = packScalars(scalarNames, values);
-      const out = await runner.run(this.feeds);
+      const out = await runner.run(this.feeds, j === 0 ? this.gradientsInto.first : this.gradientsInto.later);
       loss += out[LOSS][0] as number;
-      // Every other output is the next value of an input: `p'@decay` becomes `p@decay`. The buffer is handed over as is.
-      for (const name of runner.outputNames) if (name !== LOSS) this.feeds[name.replace("'", '')] = out[name];
-      if (variant.update) this.refreshViews();
+      if (j > 0) this.store.addScratch();
     }
+    // The mean over micro-batches, then PyTorch's clip_grad_norm_ on it: both one factor on the sum.
+    const invK = 1 / k;
+    const scale = h.clip > 0 ? invK * clipFactor(Math.sqrt(this.store.gradientSquares()) * invK, h.clip) : invK;
+    this.store.update(h.optimizer, optimizerScalars(h.optimizer, h, stepLr(h, t), t), scale);
     this.step = t;
     return loss / k;
   }
@@ -240,7 +248,7 @@ export class Trainer {
   private async forEachValidationBatch(use: (logits: Float32Array, weights: Float32Array, labels: BigInt64Array, count: number) => void): Promise<void> {
     await this.graphs.releaseRetired();
     const { model, evalBatch, valSize } = this.task;
-    const { runner } = await this.graphs.get('eval', () => ({ graph: buildEvalGraph(model, this.currentSizes, evalBatch), scalarNames: [] }));
+    const runner = await this.graphs.get('eval', () => buildEvalGraph(model, this.currentSizes, evalBatch));
     // Own buffers: evaluation must not disturb the training batch or its size.
     const batch = this.task.allocate(this.currentSizes, evalBatch);
     const feeds: Record<string, Feed> = { ...this.feeds, ...batch };
@@ -271,8 +279,7 @@ export class Trainer {
     for (const key of Object.keys(this.feeds)) delete this.feeds[key];
     this.currentSizes = sizes;
     this.specs = specs;
-    this.groups = paramGroups(specs);
-    this.storeTensors(params, state);
+    this.store = this.storeTensors(params, state);
     this.graphs.invalidate();
   }
 
@@ -311,34 +318,25 @@ export class Trainer {
     return b;
   }
 
-  /** Per-name views of one kind's flat vectors ('p', 'm' or 'v'). */
+  /** Per-name views into the store of one kind ('p', 'm' or 'v'), in spec order as checkpoints have them. */
   private collect(kind: string): Map<string, Float32Array> {
-    const views = new Map<string, Float32Array>();
-    for (const gr of this.groups) {
-      // Parameters and state are float32 by construction; the feed record is typed for every dtype.
-      const flat = this.feeds[flatSlot(kind, gr.key)] as Float32Array;
-      for (const m of gr.members) views.set(m.spec.name, flat.subarray(m.offset, m.offset + m.size));
-    }
-    // In spec order, as callers (and checkpoints) have always seen them.
+    const views = this.store.views(kind);
     return new Map(this.specs.map((s) => [s.name, views.get(s.name)!]));
   }
 
-  /** Points the forward pass's per-parameter feeds at the current flat parameter vectors. */
-  private refreshViews(): void {
-    for (const [name, view] of this.collect('p')) this.feeds[slot('p', name)] = view;
-  }
-
-  /** Copies per-name tensors into fresh flat vectors, one per group and kind. */
-  private storeTensors(params: Tensors, state: ReadonlyMap<string, Tensors>): void {
-    const kinds: [string, Tensors][] = [['p', params], ...state];
-    for (const [kind, tensors] of kinds) {
-      for (const gr of this.groups) {
-        const flat = new Float32Array(gr.size);
-        for (const m of gr.members) flat.set(tensors.get(m.spec.name)!, m.offset);
-        this.feeds[flatSlot(kind, gr.key)] = flat;
-      }
+  /**
+   * A fresh store holding these parameters and state, its parameter views fed to every graph. The views
+   * stay valid for the store's life: its memory never grows.
+   */
+  private storeTensors(params: Tensors, state: ReadonlyMap<string, Tensors>): ParamStore {
+    const store = new ParamStore(this.specs, STATE_SLOTS[this.currentHyper.optimizer]);
+    for (const [kind, tensors] of [['p', params] as const, ...state]) {
+      for (const [name, view] of store.views(kind)) view.set(tensors.get(name)!);
     }
-    this.refreshViews();
+    for (const [name, view] of store.views('p')) this.feeds[slot('p', name)] = view;
+    const into = (first: boolean) => Object.fromEntries([...store.gradientViews(first)].map(([name, view]) => [gradSlot(name), view]));
+    this.gradientsInto = { first: into(true), later: into(false) };
     this.batchBuffers.clear();
+    return store;
   }
 }

@@ -13,7 +13,7 @@ import {
   Graph, GraphError, add, cast, causalSelfAttention, compile, div, exp, expand, gather, gelu, gemm, gradients,
   greater, identity, layerNorm, linear, log, logSoftmax, matmul, mul, neg, pow, reduceMean, reduceSum, relu,
   reshape, scatterNDAdd, softmax, softmaxCrossEntropy, sqrt, sub, tanh, toModel, transpose, where,
-  IR_VERSION, OPSET, type Feed, type FloatDType, type Shape, type Value,
+  IR_VERSION, OPSET, type Feed, type FloatDType, type Shape, type Value, sigmoid, crossEntropyPerPosition,
 } from '../../src/train/onnx/index.js';
 
 const H = 1e-5;
@@ -451,4 +451,73 @@ test('causal attention: a position never sees later positions', async () => {
     assert.ok(d.subarray(t * D, t * D + D).some((v) => v !== 0), `out[${t}] depends on x[${t}]`);
   }
   await run.release();
+});
+
+// ---- operators with hand-written rules for speed (issue 18) ----
+
+test('gradient of Sigmoid matches finite differences', async () => {
+  const r = await gradCheck((g) => {
+    const x = f64(g, 'x', [3, 4]);
+    return { loss: probe(sigmoid(x)), wrt: [x] };
+  });
+  assert.equal(r.checked, 12);
+});
+
+test('gradient of the per-position cross-entropy, weighted by a mask, matches finite differences and is (softmax - onehot) w', async () => {
+  const labels = [1, 0, 3, 3, 2, 1];
+  const w = Float64Array.of(1, 0, 1, 0.5, 1, 0);
+  const r = await gradCheck((g) => {
+    const z = f64(g, 'z', [2, 3, 4]);
+    const nll = crossEntropyPerPosition(z, g.input('labels', 'int64', [2, 3]));
+    return { loss: reduceSum(mul(nll, g.input('w', 'float64', [2, 3]))), wrt: [z] };
+  }, { feeds: { labels: int64(labels), w } });
+  const z = r.feeds.z as Float64Array;
+  for (let i = 0; i < 6; i++) {
+    const row = Array.from(z.subarray(i * 4, i * 4 + 4));
+    const s = row.reduce((acc, v) => acc + Math.exp(v), 0);
+    for (let j = 0; j < 4; j++) {
+      const expected = (Math.exp(row[j]) / s - (j === labels[i] ? 1 : 0)) * w[i];
+      assert.ok(Math.abs(r.grads.z![i * 4 + j] - expected) < 1e-14, `d/dz[${i},${j}]`);
+    }
+  }
+});
+
+test('LayerNormalization in float32 takes the kernel\'s own mean and 1/std, and agrees with the float64 gradient', async () => {
+  const build = (dtype: FloatDType) => {
+    const g = new Graph();
+    const x = g.input('x', dtype, [6, 8]), s = g.input('s', dtype, [8]), b = g.input('b', dtype, [8]);
+    const loss = reduceSum(mul(layerNorm(x, s, b), g.input('r', dtype, [6, 8])));
+    gradients(loss, [x, s, b]).forEach((gr, i) => g.output(`d${i}`, gr!));
+    return g;
+  };
+  const g32 = build('float32');
+  const ln = toModel(g32).graph!.node!.find((n) => n.opType === 'LayerNormalization')!;
+  assert.equal(ln.output!.filter(Boolean).length, 3, 'the float32 gradient reads the mean and 1/std outputs');
+  const ln64 = toModel(build('float64')).graph!.node!.filter((n) => n.opType === 'LayerNormalization');
+  assert.ok(ln64.every((n) => n.output!.length === 1), 'float64 recomputes them');
+  const rng = new Rng(11);
+  const values = Object.fromEntries([['x', 48], ['s', 8], ['b', 8], ['r', 48]].map(([k, n]) => [k, Float64Array.from({ length: n as number }, () => rng.normal() * (k === 'x' ? 3 : 1) + (k === 'x' ? 2 : 0))]));
+  const run = async (g: Graph, f: (a: Float64Array) => Feed) => {
+    const c = await compile(g);
+    const out = await c.run(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, f(v)])));
+    await c.release();
+    return [0, 1, 2].map((i) => Array.from(out[`d${i}`] as Float32Array | Float64Array));
+  };
+  const want = await run(build('float64'), (a) => a);
+  const got = await run(g32, (a) => Float32Array.from(a));
+  want.forEach((w, i) => {
+    const scale = Math.max(...w.map(Math.abs));
+    w.forEach((v, k) => assert.ok(Math.abs(got[i][k] - v) <= 1e-5 * scale, `d${i}[${k}]: ${got[i][k]} vs ${v}`));
+  });
+});
+
+test('GELU is one node here and six kernels with no Pow in ONNX; its rule reads the forward pass\'s x² and gate', () => {
+  const g = new Graph();
+  const x = g.input('x', 'float32', [4, 5]);
+  const y = gelu(x);
+  g.output('y', y);
+  g.output('dx', gradients(reduceSum(y), [x])[0]!);
+  const nodes = toModel(g).graph!.node!;
+  assert.ok(!nodes.some((n) => n.opType === 'Pow' || n.opType === 'Tanh'), nodes.map((n) => n.opType).join(' '));
+  assert.equal(nodes.filter((n) => n.opType === 'Sigmoid').length, 1, 'the backward pass reuses the forward gate');
 });

@@ -7,8 +7,8 @@
  * attention itself reshapes to [B, heads, T, dh].
  */
 import {
-  add, causalMask, div, gather, gelu, gemm, layerNorm, logSoftmax, matmul, mul, neg, oneHot, reduceSum, reshape,
-  softmax, transpose, where, type FloatDType, type Value,
+  add, causalBias, crossEntropyPerPosition, div, gather, gelu, gemm, layerNorm, matmul, mul, reduceSum, reshape,
+  softmax, transpose, type FloatDType, type Value,
 } from '../onnx/builder.js';
 import type { BatchInputs, ModelDef, ParamSpec } from './types.js';
 
@@ -45,8 +45,7 @@ function attention(a: Value, p: Params, i: number, s: GptSizes, batch: number): 
   const q = mul(project('q', [0, 2, 1, 3]), 1 / Math.sqrt(dh));
   const kT = project('k', [0, 2, 3, 1]);
   const v = project('v', [0, 2, 1, 3]);
-  // A large finite fill rather than -Infinity keeps every product in the backward pass finite.
-  const scores = where(causalMask(a.graph, t), matmul(q, kT), -1e9);
+  const scores = add(matmul(q, kT), causalBias(a.graph, t, a.dtype as FloatDType));
   const mixed = reshape(transpose(matmul(softmax(scores, -1), v), [0, 2, 1, 3]), [batch * t, c]);
   return gemm(mixed, p[`block${i}.attn.o.w`], p[`block${i}.attn.o.b`]);
 }
@@ -65,11 +64,10 @@ function logits(s: GptSizes, p: Params, batch: BatchInputs): Value {
 
 /** sum(mask * -log p(y)) / sum(mask): every real position weighs the same, padding nothing. */
 function loss(s: GptSizes, p: Params, batch: BatchInputs): Value {
-  const z = logits(s, p, batch); // float: the parameters' dtype
+  const z = logits(s, p, batch); // [B*T, vocab]
   const n = z.shape[0];
-  const picked = reduceSum(mul(logSoftmax(z, -1), oneHot(reshape(batch.y, [n]), s.vocab, z.dtype as FloatDType)), [1]);
   const mask = reshape(batch.mask, [n]);
-  return neg(div(reduceSum(mul(picked, mask)), reduceSum(mask)));
+  return div(reduceSum(mul(crossEntropyPerPosition(z, reshape(batch.y, [n])), mask)), reduceSum(mask));
 }
 
 export const gpt: ModelDef<GptSizes> = {

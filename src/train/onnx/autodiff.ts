@@ -82,5 +82,7 @@ function unbroadcast(g: Value, x: Value, op: string): Value {
   const ok = lead >= 0 && x.shape.every((d, i) => d === 1 || d === g.shape[lead + i]);
   if (!ok) throw new GraphError(`gradients: the ${op} rule gave a gradient ${fmtShape(g.shape)} for an input ${fmtShape(x.shape)}`);
   const axes = [...g.shape.keys()].filter((i) => i < lead || (x.shape[i - lead] === 1 && g.shape[i] !== 1));
+  // Only added leading axes (a bias over a batch): summed away outright, no Reshape after.
+  if (axes.every((i) => i < lead)) return reshape(reduceSum(g, axes, false), x.shape);
   return reshape(reduceSum(g, axes, true), x.shape);
 }

@@ -6,6 +6,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
 import { GraphError, type DType, type Graph, type Shape, type TensorData, type Value } from './graph.js';
+import { GELU_Z1, GELU_Z3 } from './ops.js';
 
 const { onnx } = onnxProto;
 
@@ -105,6 +106,24 @@ export function toModel(graph: Graph, outputNames?: readonly string[]): P.ModelP
   };
   const i64 = (v: readonly number[]): string => constant('int64', [v.length], BigInt64Array.from(v, BigInt));
 
+  // A LayerNormalization node also writes the statistics its LayerNormStat nodes stand for, as its second
+  // (mean) and third (inverse standard deviation) outputs; an unused one is left unnamed.
+  const statsOf = new Map<Value, string[]>();
+  for (const v of order) {
+    if (v.op !== 'LayerNormStat') continue;
+    const stats = statsOf.get(v.inputs[0]) ?? ['', ''];
+    stats[v.attrs.stat === 'mean' ? 0 : 1] = names.get(v)!;
+    statsOf.set(v.inputs[0], stats);
+  }
+
+  // A Gelu node's x² and gate take the names of the GeluPart nodes standing for them, if any.
+  const partsOf = new Map<Value, { square?: string; gate?: string }>();
+  for (const v of order) {
+    if (v.op !== 'GeluPart') continue;
+    partsOf.set(v.inputs[0], { ...partsOf.get(v.inputs[0]), [v.attrs.part]: names.get(v)! });
+  }
+  const scalar = (dtype: DType, x: number): string => constant(dtype, [], dtype === 'float32' ? Float32Array.of(x) : Float64Array.of(x));
+
   const nodes: P.INodeProto[] = [];
   for (const v of order) {
     const out = [names.get(v)!];
@@ -130,9 +149,48 @@ export function toModel(graph: Graph, outputNames?: readonly string[]): P.ModelP
       case 'LogSoftmax':
         node(v.op, input, [int('axis', v.attrs.axis)]);
         break;
-      case 'LayerNormalization':
+      case 'LayerNormalization': {
+        const stats = statsOf.get(v) ?? [];
+        while (stats.length && stats[stats.length - 1] === '') stats.pop();
+        out.push(...stats);
         node(v.op, input, [int('axis', v.attrs.axis), float('epsilon', v.attrs.epsilon)]);
         break;
+      }
+      case 'LayerNormStat':
+      case 'GeluPart':
+        break; // an intermediate of the node it reads
+      case 'Gelu': {
+        // x sigmoid(x (Z1 + Z3 x²)): six kernels, no Pow.
+        const [x] = input;
+        const parts = partsOf.get(v) ?? {};
+        const square = parts.square ?? `${out[0]}/x2`;
+        const gate = parts.gate ?? `${out[0]}/gate`;
+        const step = (opType: string, inputs: string[], output: string): void => {
+          nodes.push({ opType, input: inputs, output: [output], name: output });
+        };
+        step('Mul', [x, x], square);
+        step('Mul', [square, scalar(v.dtype, GELU_Z3)], `${out[0]}/a`);
+        step('Add', [`${out[0]}/a`, scalar(v.dtype, GELU_Z1)], `${out[0]}/b`);
+        step('Mul', [x, `${out[0]}/b`], `${out[0]}/z`);
+        step('Sigmoid', [`${out[0]}/z`], gate);
+        step('Mul', [x, gate], out[0]);
+        break;
+      }
+      case 'SoftmaxCrossEntropy': {
+        // -LogSoftmax picked at the label: five kernels, where ONNX's SoftmaxCrossEntropyLoss function
+        // expands to ten in ONNX Runtime.
+        const [z, labels] = input;
+        const n = v.shape[0];
+        const at = (s: string): string => `${out[0]}/${s}`;
+        nodes.push(
+          { opType: 'LogSoftmax', input: [z], output: [at('logp')], name: at('logp'), attribute: [int('axis', 1)] },
+          { opType: 'Reshape', input: [labels, i64([n, 1])], output: [at('col')], name: at('col') },
+          { opType: 'GatherElements', input: [at('logp'), at('col')], output: [at('picked')], name: at('picked'), attribute: [int('axis', 1)] },
+          { opType: 'Neg', input: [at('picked')], output: [at('nll')], name: at('nll') },
+        );
+        node('Reshape', [at('nll'), i64([n])]);
+        break;
+      }
       case 'Gather':
         node('Gather', input, [int('axis', 0)]);
         break;

@@ -9,8 +9,8 @@
  */
 import { isFloat, type Node, type OpType, type Value } from './graph.js';
 import {
-  add, cast, div, exp, expand, gemm, greater, matmul, mul, neg, pow, reduceMean, reduceSum, reshape,
-  scatterNDAdd, sqrt, sub, transpose, where, zeros,
+  add, cast, div, equal, exp, expand, gemm, geluParts, GELU_Z1, GELU_Z3, greater, layerNormStats, matmul, mul, neg, pow,
+  reduceMean, reduceSum, reshape, scatterNDAdd, softmax, sqrt, sub, transpose, where, zeros,
 } from './ops.js';
 import { numel } from './shape.js';
 
@@ -44,6 +44,16 @@ export const gradRules: { readonly [K in OpType]: Rule<K> } = {
   Relu: (g, y) => [where(greater(y.inputs[0], 0), g, 0)],
   // y = tanh(x);  dy/dx = 1 - y^2
   Tanh: (g, y) => [mul(g, sub(1, mul(y, y)))],
+  // y = 1 / (1 + e^-x);  dy/dx = y (1 - y)
+  Sigmoid: (g, y) => [mul(g, mul(y, sub(1, y)))],
+  // y = x s, s = sigmoid(z), z = x (Z1 + Z3 x²);  dy/dx = s + x s (1 - s) (Z1 + 3 Z3 x²), with the x² and s
+  // of the forward pass
+  Gelu: (g, y) => {
+    const x = y.inputs[0];
+    const { square, gate } = geluParts(y);
+    const dz = add(mul(square, 3 * GELU_Z3), GELU_Z1);
+    return [mul(g, add(gate, mul(mul(x, mul(gate, sub(1, gate))), dz)))];
+  },
   // y = e^x;  dy/dx = y
   Exp: (g, y) => [mul(g, y)],
   // y = ln x
@@ -92,14 +102,31 @@ export const gradRules: { readonly [K in OpType]: Rule<K> } = {
   Softmax: (g, y) => [mul(y, sub(g, reduceSum(mul(g, y), [y.attrs.axis], true)))],
   // y = x - logsumexp(x) along axis;  dx = g - softmax(x) * sum(g)
   LogSoftmax: (g, y) => [sub(g, mul(exp(y), reduceSum(g, [y.attrs.axis], true)))],
-  // y = xhat * scale + bias, xhat = (x - mean) * rstd over axes [axis, rank). The statistics are recomputed
-  // from x (cheap next to the matmuls) rather than taken from the op's optional outputs.
+  // y[i] = -log softmax(z[i])[label[i]];  dz[i] = g[i] (softmax(z[i]) - onehot(label[i])); labels have none
+  SoftmaxCrossEntropy: (g, y) => {
+    const [z, labels] = y.inputs;
+    const [n, classes] = z.shape;
+    const range = z.graph.constant('int64', [classes], BigInt64Array.from({ length: classes }, (_, i) => BigInt(i)));
+    const hot = cast(equal(reshape(labels, [n, 1]), range), z.dtype);
+    return [mul(sub(softmax(z, 1), hot), reshape(g, [n, 1])), null];
+  },
+  // y = xhat * scale + bias, xhat = (x - mean) * rstd over axes [axis, rank). In float32 the mean and rstd
+  // are the ones the forward kernel computed (its optional outputs); ONNX gives those only as float32, so
+  // float64 (the gradient checks) recomputes them from x.
   LayerNormalization: (g, y) => {
     const [x, scale, bias] = y.inputs;
     const axes = [...x.shape.keys()].slice(y.attrs.axis);
-    const xc = sub(x, reduceMean(x, axes, true));
-    const rstd = div(1, sqrt(add(reduceMean(mul(xc, xc), axes, true), y.attrs.epsilon)));
-    const xhat = mul(xc, rstd);
+    let rstd: Value;
+    let xhat: Value;
+    if (x.dtype === 'float32') {
+      const stats = layerNormStats(y);
+      rstd = stats.invStdDev;
+      xhat = mul(sub(x, stats.mean), rstd);
+    } else {
+      const xc = sub(x, reduceMean(x, axes, true));
+      rstd = div(1, sqrt(add(reduceMean(mul(xc, xc), axes, true), y.attrs.epsilon)));
+      xhat = mul(xc, rstd);
+    }
     const gxhat = mul(g, scale);
     const gx = mul(rstd, sub(sub(gxhat, reduceMean(gxhat, axes, true)), mul(xhat, reduceMean(mul(gxhat, xhat), axes, true))));
     // scale and bias broadcast over the leading axes; the engine sums those away.

@@ -33,6 +33,9 @@ export interface DiffOpAttrs {
   Neg: NoAttrs;
   Relu: NoAttrs;
   Tanh: NoAttrs;
+  Sigmoid: NoAttrs;
+  /** GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+  Gelu: NoAttrs;
   Exp: NoAttrs;
   Log: NoAttrs;
   Sqrt: NoAttrs;
@@ -41,6 +44,8 @@ export interface DiffOpAttrs {
   Gemm: { readonly transA: boolean; readonly transB: boolean; readonly alpha: number; readonly beta: number };
   Softmax: { readonly axis: number };
   LogSoftmax: { readonly axis: number };
+  /** Per row of [N, C] logits and int64 labels [N]: -log softmax(row)[label], shape [N]. */
+  SoftmaxCrossEntropy: NoAttrs;
   LayerNormalization: { readonly axis: number; readonly epsilon: number };
   Gather: NoAttrs;
   Reshape: { readonly shape: Shape };
@@ -63,6 +68,14 @@ export interface AuxOpAttrs {
   ScatterNDAdd: NoAttrs;
   /** Joins tensors along one axis; used to flatten gradients into one vector, so it needs no rule. */
   Concat: { readonly axis: number };
+  /**
+   * The mean or the inverse standard deviation that a LayerNormalization node (the one input) computed on
+   * its way: its second and third ONNX outputs, float32 whatever the input's dtype. Only its gradient
+   * rule reads them.
+   */
+  LayerNormStat: { readonly stat: 'mean' | 'invStdDev' };
+  /** x² or the gate sigmoid(z) that a Gelu node (the one input) computed on its way; only its gradient rule reads them. */
+  GeluPart: { readonly part: 'square' | 'gate' };
 }
 
 interface LeafAttrs {

@@ -4,17 +4,10 @@
  */
 import { GraphError, isFloat, type FloatDType, type Graph, type Value } from './graph.js';
 import {
-  add, cast, equal, gemm, logSoftmax, matmul, mul, pow, reduceSum, reshape, softmax, tanh, transpose, where,
+  add, cast, equal, gemm, matmul, mul, reduceSum, reshape, softmax, softmaxCrossEntropyRows, transpose, where,
 } from './ops.js';
 import { fmtShape, numel } from './shape.js';
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-
-/** GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Exact GELU needs Erf, which has no float64 kernel. */
-export function gelu(x: Value): Value {
-  const inner = mul(add(x, mul(pow(x, 3), 0.044715)), GELU_C);
-  return mul(mul(x, 0.5), add(tanh(inner), 1));
-}
 
 /** x @ w (+ b) over the last axis: one Gemm for a batch of rows, MatMul (+ Add) for higher ranks. */
 export function linear(x: Value, w: Value, b?: Value): Value {
@@ -31,19 +24,24 @@ export function oneHot(labels: Value, classes: number, dtype: FloatDType): Value
 }
 
 /**
- * Mean over positions of -log softmax(logits)[label]: logits [..., C], integer labels [...]. The one-hot
- * product picks the labelled log-probability, so the whole loss differentiates through Mul and LogSoftmax.
+ * -log softmax(logits)[label] for every position: logits [..., C], integer labels [...]; the result has the
+ * labels' shape. One SoftmaxCrossEntropy node on the rows, whose gradient is softmax minus one-hot.
  */
-export function softmaxCrossEntropy(logits: Value, labels: Value): Value {
+export function crossEntropyPerPosition(logits: Value, labels: Value): Value {
   const lead = logits.shape.slice(0, -1);
   if (fmtShape(labels.shape) !== fmtShape(lead)) {
     throw new GraphError(`softmaxCrossEntropy: labels ${fmtShape(labels.shape)} must be ${fmtShape(lead)} for logits ${fmtShape(logits.shape)}`);
   }
-  const dtype = logits.dtype;
-  if (!isFloat(dtype)) throw new GraphError(`softmaxCrossEntropy: logits must be float, got ${dtype}`);
-  const classes = logits.shape[logits.shape.length - 1];
-  const picked = mul(logSoftmax(logits, -1), oneHot(labels, classes, dtype));
-  return mul(reduceSum(picked), -1 / numel(lead));
+  if (!isFloat(logits.dtype)) throw new GraphError(`softmaxCrossEntropy: logits must be float, got ${logits.dtype}`);
+  const n = numel(lead);
+  const rows = softmaxCrossEntropyRows(reshape(logits, [n, logits.shape[logits.shape.length - 1]]), reshape(labels, [n]));
+  return reshape(rows, lead);
+}
+
+/** Mean over positions of -log softmax(logits)[label]: logits [..., C], integer labels [...]. */
+export function softmaxCrossEntropy(logits: Value, labels: Value): Value {
+  const perPosition = crossEntropyPerPosition(logits, labels);
+  return mul(reduceSum(perPosition), 1 / numel(perPosition.shape));
 }
 
 const masks = new WeakMap<Graph, Map<number, Value>>();
@@ -60,6 +58,26 @@ export function causalMask(graph: Graph, t: number): Value {
     byLength.set(t, m);
   }
   return m;
+}
+
+const biases = new WeakMap<Graph, Map<string, Value>>();
+
+/**
+ * [T, T] of `dtype`: 0 where key position <= query position, -1e9 after it; added to attention scores it
+ * masks them as causalMask's Where would, and its gradient is the upstream one as it is (no node). -1e9
+ * rather than -Infinity keeps every product of the backward pass finite.
+ */
+export function causalBias(graph: Graph, t: number, dtype: FloatDType): Value {
+  let byKey = biases.get(graph);
+  if (!byKey) biases.set(graph, (byKey = new Map()));
+  let b = byKey.get(`${dtype}:${t}`);
+  if (!b) {
+    const data = dtype === 'float32' ? new Float32Array(t * t) : new Float64Array(t * t);
+    for (let i = 0; i < t; i++) data.fill(-1e9, i * t + i + 1, (i + 1) * t);
+    b = graph.constant(dtype, [t, t], data);
+    byKey.set(`${dtype}:${t}`, b);
+  }
+  return b;
 }
 
 export interface AttentionWeights {

@@ -62,7 +62,7 @@ export const sub = (a: Operand, b: Operand): Value => binary('Sub', a, b);
 export const mul = (a: Operand, b: Operand): Value => binary('Mul', a, b);
 export const div = (a: Operand, b: Operand): Value => binary('Div', a, b);
 
-function unary(op: 'Neg' | 'Relu' | 'Tanh' | 'Exp' | 'Log' | 'Sqrt' | 'Identity', x: Value): Value {
+function unary(op: 'Neg' | 'Relu' | 'Tanh' | 'Sigmoid' | 'Exp' | 'Log' | 'Sqrt' | 'Identity', x: Value): Value {
   if (op !== 'Identity') requireFloat(op, x);
   return x.graph.node(op, [x], {}, x.dtype, x.shape);
 }
@@ -70,6 +70,29 @@ function unary(op: 'Neg' | 'Relu' | 'Tanh' | 'Exp' | 'Log' | 'Sqrt' | 'Identity'
 export const neg = (x: Value): Value => unary('Neg', x);
 export const relu = (x: Value): Value => unary('Relu', x);
 export const tanh = (x: Value): Value => unary('Tanh', x);
+/** 1 / (1 + e^-x). */
+export const sigmoid = (x: Value): Value => unary('Sigmoid', x);
+
+/**
+ * GELU, tanh approximation (PyTorch's gelu(approximate='tanh')), one node here. ONNX Runtime runs it as
+ * x sigmoid(z), z = 2 sqrt(2/pi) x (1 + 0.044715 x²), the same function (0.5 (1 + tanh u) = sigmoid(2u))
+ * without Pow (emit.ts), and its gradient rule reuses that pass's x² and gate (geluParts).
+ */
+export function gelu(x: Value): Value {
+  requireFloat('Gelu', x);
+  return x.graph.node('Gelu', [x], {}, x.dtype, x.shape);
+}
+
+/** The x² and the gate sigmoid(z) a gelu node computes on its way. */
+export function geluParts(y: Value): { square: Value; gate: Value } {
+  if (y.op !== 'Gelu') fail('GeluPart', `needs a Gelu node, got ${y.op}`);
+  const part = (which: 'square' | 'gate'): Value => y.graph.node('GeluPart', [y], { part: which }, y.dtype, y.shape);
+  return { square: part('square'), gate: part('gate') };
+}
+
+/** GELU's constants: z = x (GELU_Z1 + GELU_Z3 x²), dz/dx = GELU_Z1 + 3 GELU_Z3 x². */
+export const GELU_Z1 = 2 * Math.sqrt(2 / Math.PI);
+export const GELU_Z3 = GELU_Z1 * 0.044715;
 export const exp = (x: Value): Value => unary('Exp', x);
 export const log = (x: Value): Value => unary('Log', x);
 export const sqrt = (x: Value): Value => unary('Sqrt', x);
@@ -175,6 +198,28 @@ export function layerNorm(x: Value, scale: Value, bias?: Value, opts: LayerNormO
     }
   }
   return x.graph.node('LayerNormalization', bias ? [x, scale, bias] : [x, scale], { axis, epsilon }, x.dtype, x.shape);
+}
+
+/**
+ * -log softmax(logits[i])[labels[i]] for every row i of [N, C] logits and int64 labels [N] (ONNX
+ * SoftmaxCrossEntropyLoss without reduction): the per-example loss, whose gradient is softmax minus one-hot.
+ */
+export function softmaxCrossEntropyRows(logits: Value, labels: Value): Value {
+  const op = 'SoftmaxCrossEntropy';
+  requireFloat(op, logits, 'logits');
+  if (logits.shape.length !== 2) fail(op, `logits must be [N, C], got ${desc(logits)}`);
+  if (labels.dtype !== 'int64' || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
+    fail(op, `labels must be int64 [${logits.shape[0]}] for logits ${desc(logits)}, got ${desc(labels)}`);
+  }
+  return logits.graph.node(op, [logits, labels], {}, logits.dtype, [logits.shape[0]]);
+}
+
+/** The mean and inverse standard deviation a layerNorm node computed, as float32 [..., 1, ..., 1]. */
+export function layerNormStats(y: Value): { mean: Value; invStdDev: Value } {
+  if (y.op !== 'LayerNormalization') fail('LayerNormStat', `needs a LayerNormalization node, got ${y.op}`);
+  const shape = y.shape.map((d, i) => (i < y.attrs.axis ? d : 1));
+  const stat = (which: 'mean' | 'invStdDev'): Value => y.graph.node('LayerNormStat', [y], { stat: which }, 'float32', shape);
+  return { mean: stat('mean'), invStdDev: stat('invStdDev') };
 }
 
 // ---- indexing ----
