@@ -46,6 +46,9 @@ async function measureExportPeer(): Promise<ExportPeerResult> {
     return { ...base, peer: `${PYTHON} onnxruntime: absent`, max_abs_diff: null, argmax_agreement: null, why: `${PYTHON} cannot import onnxruntime (${why}); nothing to compare here` };
   }
   const dir = mkdtempSync(join(tmpdir(), 'tune-export-peer-'));
+  // ONNX Runtime leaves an empty mat-debug-<pid>.log in $TMPDIR: this one goes with the folder.
+  const tmp = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
   try {
     const trainer = Trainer.create({ kind: 'mlp', seed: 1, sizes: { hidden: 64, depth: 1 }, hyper: { batch_size: 32 } });
     await trainer.trainSteps(50);
@@ -74,6 +77,8 @@ async function measureExportPeer(): Promise<ExportPeerResult> {
     }
     return { ...base, peer: `${PYTHON} onnxruntime ${run.stdout.trim()}`, max_abs_diff: maxDiff, argmax_agreement: agree / ROWS, why: null };
   } finally {
+    if (tmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmp;
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,4 @@
+import '../helpers/private-tmp.js';
 /**
  * The built-in trials' declarations: they agree with the workers' own checks and reports, the spec's mode
  * follows the declared direction of its metric, and a mistyped name gets the name that was meant.
