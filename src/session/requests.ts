@@ -18,7 +18,7 @@ export interface ControlRequest {
   trials: string[];
 }
 
-export function requestsDir(sessionDir: string): string {
+function requestsDir(sessionDir: string): string {
   return join(sessionDir, 'requests');
 }
 
