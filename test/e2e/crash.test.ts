@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { onlySession, ROOT, resultsJson, runTune, sleep, startTune, tmpDir, writeSpec } from '../helpers/tune.js';
+import { onlySession, resultsJson, ROOT, runTune, sleep, startTune, tmpDir, waitFor, writeSpec } from '../helpers/tune.js';
 
 const mlpSpec = {
   name: 'crashy',
@@ -15,14 +15,6 @@ const mlpSpec = {
   concurrency: 2,
   seed: 5,
 };
-
-async function waitFor(pred: () => boolean, what: string, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function reportCount(sessionDir: string): number {
   try {

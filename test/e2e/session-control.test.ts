@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, tmpDir, treeHashes, writeSpec } from '../helpers/tune.js';
+import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, tmpDir, treeHashes, waitFor, writeSpec } from '../helpers/tune.js';
 
 // Session control from the spec (issue 16): a search that pauses by itself (pause_after, pause_when) and
 // says why, a bounded pause (pause_timeout), and a hook that runs once the session is written (on_pause).
@@ -63,9 +63,9 @@ test('pause_timeout stops a trial that does not reach its boundary in time; it r
   const cwd = tmpDir();
   const file = writeSpec(cwd, spec({ pause_timeout: '1s', num_trials: 1, concurrency: 1 }));
   const run = startTune([file], cwd);
-  await until('a report', has(cwd, 'report'));
+  await waitFor(has(cwd, 'report'), 'a report');
   writeFileSync(join(cwd, 'hang-once'), ''); // the trial hangs before its next boundary
-  await until('the trial to take the hang', () => !readdirSync(cwd).includes('hang-once'));
+  await waitFor(() => !readdirSync(cwd).includes('hang-once'), 'the trial to take the hang');
   run.child.kill('SIGINT');
   const r = await run.result;
   assert.equal(r.code, 3, r.stderr);
@@ -178,14 +178,6 @@ test('an override that does not fit the session is one line, exit 2, and changes
   assert.deepEqual(treeHashes(dir), before);
 });
 
-async function until(what: string, pred: () => boolean, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 const has = (cwd: string, type: string, id?: string) => () => {
   try {
     return journal(sessionOf(cwd)).some((e) => e.type === type && (id === undefined || e.id === id));
@@ -200,12 +192,12 @@ test('from a second terminal: pause one trial while the next runs, continue it, 
   const cwd = tmpDir();
   const ctlSpec = spec({ num_trials: 3, concurrency: 1 }, 2000);
   const run = startTune([writeSpec(cwd, ctlSpec)], cwd);
-  await until('trial 0000 reports', has(cwd, 'report', '0000'));
+  await waitFor(has(cwd, 'report', '0000'), 'trial 0000 reports');
   const dir = sessionOf(cwd);
   const paused = await runTune(['pause', dir, '0000'], cwd);
   assert.equal(paused.code, 0, paused.stderr);
   assert.match(paused.stdout, /trial 0000 paused at its next validation boundary, until tune continue/);
-  await until('trial 0001 starts', has(cwd, 'trial_started', '0001'));
+  await waitFor(has(cwd, 'trial_started', '0001'), 'trial 0001 starts');
   const continued = await runTune(['continue', dir, '0000'], cwd);
   assert.equal(continued.code, 0, continued.stderr);
   assert.match(continued.stdout, /trial 0000 may run again/);
@@ -222,13 +214,13 @@ test('from a second terminal: pause one trial while the next runs, continue it, 
 test('tune stop ends one trial for good and the search goes on without it; on a session nobody drives it works under the lock', async () => {
   const cwd = tmpDir();
   const run = startTune([writeSpec(cwd, spec({ num_trials: 4, concurrency: 2 }, 2000))], cwd);
-  await until('trial 0001 reports', has(cwd, 'report', '0001'));
+  await waitFor(has(cwd, 'report', '0001'), 'trial 0001 reports');
   const dir = sessionOf(cwd);
   const stop = await runTune(['stop', dir, '0001'], cwd);
   assert.equal(stop.code, 0, stop.stderr);
   assert.match(stop.stdout, /trial 0001 stopped for good/);
   // Pause the rest; then, with no tune driving it, stop another and continue nothing that is not held.
-  await until('trial 0002 starts', has(cwd, 'trial_started', '0002'));
+  await waitFor(has(cwd, 'trial_started', '0002'), 'trial 0002 starts');
   run.child.kill('SIGINT');
   assert.equal((await run.result).code, 3);
   const offline = await runTune(['stop', dir, '0002'], cwd);
@@ -250,13 +242,13 @@ test('tune stop ends one trial for good and the search goes on without it; on a 
 test('the resume line runs as printed from cron: env -i, no terminal, the system PATH only, and its log says what it did', async () => {
   const cwd = tmpDir();
   const run = startTune([writeSpec(cwd, spirals(2000))], cwd);
-  await until('a report', () => {
+  await waitFor(() => {
     try {
       return readFileSync(join(cwd, 'sessions', 'longer', readdirSync(join(cwd, 'sessions', 'longer'))[0], 'events.jsonl'), 'utf8').includes('"report"');
     } catch {
       return false;
     }
-  });
+  }, 'a report');
   run.child.kill('SIGINT');
   const paused = await run.result;
   assert.equal(paused.code, 3, paused.stderr);

@@ -128,3 +128,12 @@ export function testRng(seed: number): () => number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `pred` until it holds; a deadline, not a measure: past it the test fails, saying what it waited for. */
+export async function waitFor(pred: () => boolean, what: string, ms = 20000, pollMs = 20): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
