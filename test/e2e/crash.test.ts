@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { onlySession, resultsJson, ROOT, runTune, sleep, startTune, tmpDir, waitFor, writeSpec } from '../helpers/tune.js';
+import { onlySession, resultsJson, ROOT, runTune, startTune, tmpDir, waitFor, writeSpec } from '../helpers/tune.js';
 
 const mlpSpec = {
   name: 'crashy',
