@@ -4,7 +4,7 @@ import { appliedConfig, grownConfig } from '../session/applied-config.js';
 import { bestTrial, type SessionState, type SessionStatus, type TrialRecord } from '../session/state.js';
 import { fitColumns, type ColumnDef } from '../ui/columns.js';
 import { fitNumber, formatConfig, formatNumber, formatValue } from '../ui/format.js';
-import { textWidth } from '../ui/lines.js';
+import { textWidth } from '../ui/text.js';
 import { paramCell, shortNames } from '../ui/param-columns.js';
 import { companion } from '../ui/table-layout.js';
 import type { Config } from '../search/space.js';

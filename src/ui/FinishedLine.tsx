@@ -1,6 +1,7 @@
 import { grownConfig } from '../session/applied-config.js';
 import { formatMetric, formatNumber, formatSig } from './format.js';
-import { Lines, type Line } from './lines.js';
+import { Lines } from './lines.js';
+import type { Line } from './text.js';
 import { shortNames } from './param-columns.js';
 import type { TrialRow, ViewSnapshot } from './snapshot.js';
 import { STATUS_LOOK } from './table-layout.js';

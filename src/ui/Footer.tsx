@@ -1,4 +1,4 @@
-import type { Line } from './lines.js';
+import type { Line } from './text.js';
 
 export type Screen = 'table' | 'detail' | 'help';
 

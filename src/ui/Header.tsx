@@ -1,7 +1,8 @@
 import { Box } from 'ink';
 import { formatDuration, sparkline } from './charts.js';
 import { formatNumber, formatSig, plural } from './format.js';
-import { cutText, Lines, textWidth, type Line, type Seg } from './lines.js';
+import { Lines } from './lines.js';
+import { cutText, textWidth, type Line, type Seg } from './text.js';
 import { shortNames } from './param-columns.js';
 import type { ViewSnapshot } from './snapshot.js';
 import { companion } from './table-layout.js';

@@ -1,5 +1,6 @@
 import { Box } from 'ink';
-import { Lines, type Line } from './lines.js';
+import { Lines } from './lines.js';
+import type { Line } from './text.js';
 import type { ViewSnapshot } from './snapshot.js';
 
 const KEYS: [string, string][] = [

@@ -1,7 +1,8 @@
 import { Box } from 'ink';
 import { blockChart } from './charts.js';
 import { formatConfig, formatMetric, formatNumber, formatValue } from './format.js';
-import { Lines, plainText, type Line } from './lines.js';
+import { Lines } from './lines.js';
+import { plainText, type Line } from './text.js';
 import type { TrialRow, ViewSnapshot } from './snapshot.js';
 import { scheduleText, STATUS_LOOK, statusKey } from './table-layout.js';
 

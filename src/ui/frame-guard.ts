@@ -1,4 +1,4 @@
-import { textWidth } from './lines.js';
+import { textWidth } from './text.js';
 import type { Terminal, TerminalSize } from './terminal.js';
 
 // eslint-disable-next-line no-control-regex

@@ -1,6 +1,6 @@
 import type { Distribution, ParamValue, SearchSpace } from '../search/space.js';
 import { fitNumber, formatSig } from './format.js';
-import { cutText, textWidth } from './lines.js';
+import { cutText, textWidth } from './text.js';
 
 /** A searched hyperparameter as a table column: a short title and a width that holds any value it can take. */
 export interface ParamColumn {

@@ -1,7 +1,7 @@
 import { progressBar } from './charts.js';
 import { fitColumns, type ColumnDef, type PlacedColumn } from './columns.js';
 import { fitNumber } from './format.js';
-import { cutText, textWidth, type Line, type Seg } from './lines.js';
+import { cutText, textWidth, type Line, type Seg } from './text.js';
 import { paramCell } from './param-columns.js';
 import type { ScheduleView, TrialRow, ViewSnapshot } from './snapshot.js';
 

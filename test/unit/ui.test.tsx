@@ -10,7 +10,7 @@ import { finishedLine } from '../../src/ui/FinishedLine.js';
 import { blockChart, progressBar, sparkline } from '../../src/ui/charts.js';
 import { fitColumns } from '../../src/ui/columns.js';
 import { fitNumber, formatSig } from '../../src/ui/format.js';
-import { cutText, fitLine, lineWidth, plainText, textWidth } from '../../src/ui/lines.js';
+import { cutText, fitLine, lineWidth, plainText, textWidth } from '../../src/ui/text.js';
 import { paramColumns, shortName } from '../../src/ui/param-columns.js';
 import { tableColumns, tableLines, visibleRows } from '../../src/ui/table-layout.js';
 import { fixedTerminal } from '../../src/ui/terminal.js';
