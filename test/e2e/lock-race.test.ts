@@ -13,29 +13,36 @@ import { ROOT, tmpDir } from '../helpers/tune.js';
 // The contenders are separate processes running the compiled lock (npm test builds dist/ first).
 const LOCK_URL = pathToFileURL(join(ROOT, 'dist', 'session', 'lock.js')).href;
 
-/** Prints `ready`, waits for a line, tries the lock once; a winner records itself and holds on until told to release. */
+/**
+ * One contender for every round (a process start costs more than the race): prints `ready`, then for each
+ * line naming a round's lock, session and wins file tries the lock once; a winner records itself and holds
+ * on until told to release, and every contender says when its round is over for it.
+ */
 const CONTENDER = `
 import { acquireLock } from ${JSON.stringify(LOCK_URL)};
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-const [lockPath, sessionDir, winsFile] = process.argv.slice(1);
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 process.stdout.write('ready\\n');
-await lines.next();
-let lock;
-try {
-  lock = acquireLock(lockPath, sessionDir);
-} catch (e) {
-  if (e?.name !== 'SessionLockedError') throw e;
-  process.stdout.write(JSON.stringify({ refused: e.message }) + '\\n');
-  process.exit(0);
+for (;;) {
+  const next = await lines.next();
+  if (next.done) break;
+  const [lockPath, sessionDir, winsFile] = JSON.parse(next.value);
+  let lock;
+  try {
+    lock = acquireLock(lockPath, sessionDir);
+  } catch (e) {
+    if (e?.name !== 'SessionLockedError') throw e;
+    process.stdout.write(JSON.stringify({ refused: e.message }) + '\\n');
+    continue;
+  }
+  const token = JSON.parse(readFileSync(lockPath, 'utf8')).token;
+  appendFileSync(winsFile, JSON.stringify({ pid: process.pid, token, tookOver: lock.tookOver }) + '\\n');
+  process.stdout.write(JSON.stringify({ won: true }) + '\\n');
+  await lines.next();
+  lock.release();
+  process.stdout.write('released\\n');
 }
-const token = JSON.parse(readFileSync(lockPath, 'utf8')).token;
-appendFileSync(winsFile, JSON.stringify({ pid: process.pid, token, tookOver: lock.tookOver }) + '\\n');
-process.stdout.write(JSON.stringify({ won: true }) + '\\n');
-await lines.next();
-lock.release();
-process.exit(0);
 `;
 
 /** Takes and releases the lock over and over until the stop file appears. */
@@ -127,10 +134,11 @@ function startScript(script: string, args: string[]): Child {
   };
 }
 
-/** The pid of a process that has already exited. */
+let gonePid: number | undefined;
+/** The pid of a process that has already exited (one for the whole file: a process start is the cost here). */
 function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(r.stdout);
+  gonePid ??= Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+  return gonePid;
 }
 
 /** The name lock.ts gives the claim on a stale lock file's contents (its protocol step 2). */
@@ -149,6 +157,8 @@ function deadRecord(token: boolean): string {
 test('8 processes race for a stale lock: exactly one takes it in each of 20 rounds, and its release removes it', { timeout: 120_000 }, async () => {
   const ROUNDS = 20;
   const N = 8;
+  const kids = Array.from({ length: N }, () => startScript(CONTENDER, []));
+  for (const k of kids) assert.equal(await k.line(), 'ready');
   for (let round = 0; round < ROUNDS; round++) {
     const dir = tmpDir('tune-lock-race-');
     const lockPath = join(dir, 'lock');
@@ -158,9 +168,9 @@ test('8 processes race for a stale lock: exactly one takes it in each of 20 roun
     writeFileSync(lockPath, deadRecord(round % 2 === 1));
     if (round % 4 === 3) writeFileSync(claimPathFor(lockPath), deadRecord(true));
 
-    const kids = Array.from({ length: N }, () => startScript(CONTENDER, [lockPath, dir, winsFile]));
-    for (const k of kids) assert.equal(await k.line(), 'ready');
-    for (const k of kids) k.proc.stdin!.write('go\n');
+    // The same order every round would favour the first contender told: rotate it.
+    const order = kids.map((_, i) => kids[(i + round) % N]);
+    for (const k of order) k.proc.stdin!.write(JSON.stringify([lockPath, dir, winsFile]) + '\n');
     const outcomes = await Promise.all(kids.map(async (k) => JSON.parse(await k.line()) as { won?: true; refused?: string }));
 
     const winners = kids.filter((_, i) => outcomes[i].won);
@@ -173,16 +183,17 @@ test('8 processes race for a stale lock: exactly one takes it in each of 20 roun
     for (const o of outcomes.filter((o) => o.refused !== undefined)) {
       assert.match(o.refused!, new RegExp(`being driven by tune process ${wins[0].pid} on |another tune process took the session's lock at the same moment`));
     }
-    // The losers are gone and left the winner's lock alone.
-    await Promise.all(kids.filter((k) => k !== winners[0]).map((k) => k.exited));
+    // The losers left the winner's lock alone.
     assert.equal(JSON.parse(readFileSync(lockPath, 'utf8')).token, wins[0].token);
 
     winners[0].proc.stdin!.write('release\n');
-    await winners[0].exited;
+    assert.equal(await winners[0].line(), 'released');
     assert.equal(existsSync(lockPath), false, `round ${round}: the lock outlived its release`);
     // No temporary records or takeover claims are left behind either.
     assert.deepEqual(readdirSync(dir), ['wins.jsonl']);
   }
+  for (const k of kids) k.proc.stdin!.end();
+  await Promise.all(kids.map((k) => k.exited));
 });
 
 test('a reader never sees a lock file without a complete owner record', { timeout: 120_000 }, async () => {
