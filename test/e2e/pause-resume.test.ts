@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resultsJson, resumeLine, runTune, sessionDirFrom, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
+import { reportCounter, resultsJson, resumeLine, runTune, sessionDirFrom, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
 
 const SEED = Number(process.env.TUNE_TEST_SEED ?? Date.now() % 100000);
 
@@ -34,14 +34,11 @@ function metricsFiles(sessionDir: string): Record<string, string> {
   return out;
 }
 
+const countReports = reportCounter();
 function reportsSoFar(cwd: string): number {
-  try {
-    const root = join(cwd, 'sessions', 'exact');
-    const dir = join(root, readdirSync(root)[0]);
-    return readFileSync(join(dir, 'events.jsonl'), 'utf8').split('"type":"report"').length - 1;
-  } catch {
-    return 0;
-  }
+  const root = join(cwd, 'sessions', 'exact');
+  const dirs = existsSync(root) ? readdirSync(root) : [];
+  return countReports(dirs.length ? join(root, dirs[0], 'events.jsonl') : null);
 }
 
 /**

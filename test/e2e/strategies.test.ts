@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, resultsJson, resumeLine, runTune, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
+import { ROOT, reportCounter, resultsJson, resumeLine, runTune, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
 
 // Every search strategy, run end to end with real processes: interrupted at random moments by SIGINT
 // (a pause) and by SIGKILL of tune (a crash), resumed until it completes, it must propose the same
@@ -69,22 +69,21 @@ function sessionDir(cwd: string): string | null {
   return dirs.length === 1 ? join(root, dirs[0]) : null;
 }
 
+const countReports = reportCounter();
 function reportsSoFar(cwd: string): number {
   const dir = sessionDir(cwd);
-  if (!dir) return 0;
-  try {
-    return readFileSync(join(dir, 'events.jsonl'), 'utf8').split('"type":"report"').length - 1;
-  } catch {
-    return 0;
-  }
+  return countReports(dir && join(dir, 'events.jsonl'));
 }
 
-/** Interrupts a run again and again (SIGINT, then SIGKILL, at moments drawn from rand), resuming until it completes. */
-async function runInterrupted(cwd: string, specFile: string, rand: () => number) {
+/**
+ * Interrupts a run again and again (SIGINT, then SIGKILL, at moments drawn from rand: after 1 to maxGap more
+ * reports), resuming until it completes.
+ */
+async function runInterrupted(cwd: string, specFile: string, rand: () => number, maxGap: number) {
   let args = [specFile];
   const counts = { pauses: 0, kills: 0 };
   for (let round = 0; round < 100; round++) {
-    const target = reportsSoFar(cwd) + 1 + Math.floor(rand() * 8);
+    const target = reportsSoFar(cwd) + 1 + Math.floor(rand() * maxGap);
     const kill = round % 2 === 1; // pauses and crashes alternate, at random moments
     const run = startTune(args, cwd);
     while (reportsSoFar(cwd) < target && run.child.exitCode === null) await sleep(3);
@@ -104,7 +103,16 @@ async function runInterrupted(cwd: string, specFile: string, rand: () => number)
   throw new Error('did not complete in 100 rounds');
 }
 
-async function uninterrupted(strategy: string, concurrency: number) {
+const references = new Map<string, Promise<{ dir: string; doc: ResultsDoc }>>();
+/** One uninterrupted run per strategy, shared by the tests that compare with it or look into it. */
+function uninterrupted(strategy: string): Promise<{ dir: string; doc: ResultsDoc }> {
+  let ref = references.get(strategy);
+  if (!ref) references.set(strategy, (ref = runUninterrupted(strategy)));
+  return ref;
+}
+
+async function runUninterrupted(strategy: string) {
+  const concurrency = 1;
   const cwd = scratch();
   const r = await runTune([writeSpec(cwd, spec(strategy, concurrency))], cwd);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -114,10 +122,13 @@ async function uninterrupted(strategy: string, concurrency: number) {
 
 for (const [i, strategy] of Object.keys(STRATEGIES).entries()) {
   test(`${strategy}: paused and killed at random moments, concurrency 1 decides and ends exactly like one uninterrupted run (seed ${SEED})`, async (t) => {
-    const ref = await uninterrupted(strategy, 1);
+    const ref = await uninterrupted(strategy);
     assert.equal(ref.doc.status, 'completed');
     const cwd = scratch();
-    const run = await runInterrupted(cwd, writeSpec(cwd, spec(strategy, 1)), testRng(SEED + i));
+    // Random search and TPE report every trial to the end (108 reports), the multi-fidelity ones about half
+    // as often: the gap between interruptions scales with that, for a handful of each kind either way.
+    const maxGap = STRATEGIES[strategy].scheduler ? 8 : 14;
+    const run = await runInterrupted(cwd, writeSpec(cwd, spec(strategy, 1)), testRng(SEED + i), maxGap);
     assert.ok(run.pauses >= 1 && run.kills >= 1 && run.pauses + run.kills >= 4, `interrupted only ${run.pauses} + ${run.kills} times`);
     t.diagnostic(`${strategy}: ${run.pauses} pauses by SIGINT and ${run.kills} kills of tune by SIGKILL`);
     assert.deepStrictEqual(decisions(run.dir), decisions(ref.dir));
@@ -128,7 +139,7 @@ for (const [i, strategy] of Object.keys(STRATEGIES).entries()) {
 test('what each strategy did: multi-fidelity ones paused, promoted and stopped trials; model-based ones left random search', async () => {
   const seen: Record<string, string[]> = {};
   for (const strategy of ['asha', 'hyperband', 'bohb']) {
-    const { dir, doc } = await uninterrupted(strategy, 1);
+    const { dir, doc } = await uninterrupted(strategy);
     seen[strategy] = decisions(dir);
     assert.ok(seen[strategy].some((d) => /^result \S+ pause$/.test(d)), `${strategy} paused no trial at a rung`);
     assert.ok(seen[strategy].some((d) => d.startsWith('promote ')), `${strategy} promoted no waiting trial`);
@@ -144,7 +155,7 @@ test('what each strategy did: multi-fidelity ones paused, promoted and stopped t
 test(`concurrency 3 under every strategy, paused repeatedly: nothing lost, nothing trained twice (seed ${SEED})`, async () => {
   for (const [j, strategy] of Object.keys(STRATEGIES).entries()) {
     const cwd = scratch();
-    const file = writeSpec(cwd, spec(strategy, 3));
+    const file = writeSpec(cwd, spec(strategy, 3, 9));
     const rand = testRng(SEED + 100 + j);
     let args = [file];
     let pauses = 0;
@@ -161,7 +172,7 @@ test(`concurrency 3 under every strategy, paused repeatedly: nothing lost, nothi
     }
     const dir = sessionDir(cwd) as string;
     const doc = await resultsJson(dir, cwd);
-    assert.equal(doc.trials.length, 12, strategy);
+    assert.equal(doc.trials.length, 9, strategy);
     for (const t of doc.trials) {
       assert.ok(t.status === 'completed' || t.status === 'stopped', `${strategy} trial ${t.id} ended ${t.status}`);
       // The trial logs each boundary it trains through; across all its processes each appears once.

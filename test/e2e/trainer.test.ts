@@ -48,7 +48,7 @@ for (const [builtin, params] of [
       trial: { builtin, params, schedule: 'schedule.yaml' },
       search_space: { lr: { type: 'loguniform', low: 1e-3, high: 3e-3 } },
       num_trials: 2,
-      max_iters: 140,
+      max_iters: 100,
       eval_interval: 20,
       concurrency: 1,
       seed: 3,

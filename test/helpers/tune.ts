@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, writeFileSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -136,4 +136,43 @@ export async function waitFor(pred: () => boolean, what: string, ms = 20000, pol
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(pollMs);
   }
+}
+
+/**
+ * Counts the reports a session's journal holds, reading only what was appended since the last call:
+ * the interruption tests poll it every few milliseconds, and reading the whole journal each time cost
+ * them more CPU than tune itself. A journal that shrank (cut back to its last whole line) is read again.
+ */
+export function reportCounter(): (journal: string | null) => number {
+  const MARK = '"type":"report"';
+  let file: string | null = null;
+  let offset = 0;
+  let count = 0;
+  let tail = '';
+  return (journal) => {
+    if (journal !== file) [file, offset, count, tail] = [journal, 0, 0, ''];
+    if (!journal) return 0;
+    let size: number;
+    try {
+      size = statSync(journal).size;
+    } catch {
+      return count;
+    }
+    if (size < offset) [offset, count, tail] = [0, 0, ''];
+    if (size === offset) return count;
+    const fd = openSync(journal, 'r');
+    try {
+      const buf = Buffer.alloc(size - offset);
+      const got = readSync(fd, buf, 0, buf.length, offset);
+      offset += got;
+      // A mark split across two reads is found once: the unmatched end of the last read leads this one.
+      const text = tail + buf.subarray(0, got).toString('latin1');
+      count += text.split(MARK).length - 1;
+      const last = text.lastIndexOf(MARK);
+      tail = text.slice(Math.max(last < 0 ? 0 : last + MARK.length, text.length - MARK.length + 1));
+    } finally {
+      closeSync(fd);
+    }
+    return count;
+  };
 }
