@@ -45,24 +45,33 @@ interface LockInfo {
   token?: string;
 }
 
-export function processStartTime(pid: number): string | null {
+/** The fields of /proc/PID/stat after the command name (which may itself hold spaces and parentheses). */
+function procStat(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, counted after the command name, which may itself hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
 }
 
+export function processStartTime(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null; // field 22: start time in clock ticks after boot
+}
+
+/**
+ * Whether pid is a running process. A zombie (exited, not yet reaped by its parent, as when a supervisor
+ * that killed tune has not waited for it) still answers signal 0 but owns nothing: it counts as gone.
+ * Where /proc is missing, signal 0 alone decides.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  const state = procStat(pid)?.[0];
+  return state !== 'Z' && state !== 'X';
 }
 
 /** Why the lock's owner is gone, or null while it lives. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SessionLockedError } from '../../src/errors.js';
 import { acquireLock, processStartTime } from '../../src/session/lock.js';
-import { ROOT, tmpDir } from '../helpers/tune.js';
+import { ROOT, sleep as sleepMs, tmpDir } from '../helpers/tune.js';
 
 // The contenders are separate processes running the compiled lock (npm test builds dist/ first).
 const LOCK_URL = pathToFileURL(join(ROOT, 'dist', 'session', 'lock.js')).href;
@@ -238,4 +238,23 @@ test('a takeover whose claimant crashed midway is taken over in turn', () => {
   assert.deepEqual(readdirSync(dir), ['lock']);
   lock.release();
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('a lock whose owner is a zombie (killed, not yet reaped by its parent) is stale and taken over', async () => {
+  const dir = tmpDir('tune-lock-zombie-');
+  const path = join(dir, 'lock');
+  // sh starts the owner in the background and becomes `sleep`, which never waits for it: once the owner
+  // exits it stays a zombie, still answering signal 0, until sleep ends.
+  const parent = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e 'process.stdout.write(String(process.pid))' & exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  running.add(parent);
+  const pid = await new Promise<number>((res) => parent.stdout!.once('data', (c: Buffer) => res(Number(c.toString()))));
+  let state = '';
+  for (let i = 0; i < 200 && state !== 'Z'; i++, await sleepMs(10)) state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
+  assert.equal(state, 'Z', 'the owner became a zombie');
+  process.kill(pid, 0); // signal 0 still reaches it: that alone would call the owner alive
+  writeFileSync(path, JSON.stringify({ pid, host: hostname(), started: processStartTime(pid), since: 'then', token: 'zombie' }) + '\n');
+  const lock = acquireLock(path, dir);
+  assert.equal(lock.tookOver, `a stale lock (process ${pid} is gone)`);
+  lock.release();
+  parent.kill('SIGKILL');
 });
