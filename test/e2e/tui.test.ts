@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,231 +43,234 @@ after(() => {
   if (hasTmux) spawnSync('tmux', ['kill-session', '-t', session]);
 });
 
-test('the live UI in a real terminal: p pauses, the printed command resumes it with progress intact, Ctrl+C and q', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const cwd = tmpDir();
-  writeSpec(cwd, {
-    name: 'tui',
-    trial: { builtin: 'spirals-mlp', params: { hidden: 16 }, schedule: `${ROOT}/schedules/mlp-lr-decay.yaml` },
-    search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 }, momentum: { type: 'uniform', low: 0.5, high: 0.9 } },
-    num_trials: 5,
-    max_iters: 200000,
-    eval_interval: 4000, // a boundary every ~0.5 s, so a pause is visibly on its way
-    concurrency: 3,
-  });
-  tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '34', 'bash', '--norc', '--noprofile');
-  // A person's terminal: the test's own CI variable (set by .ci/run) must not reach tune there.
-  tmux('send-keys', '-t', session, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter');
-  tmux('send-keys', '-t', session, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
+// Each test drives its own tmux session and waits mostly on the trials' pace: they run side by side.
+describe('in a real terminal (tmux)', { concurrency: true }, () => {
+  test('the live UI in a real terminal: p pauses, the printed command resumes it with progress intact, Ctrl+C and q', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+    const cwd = tmpDir();
+    writeSpec(cwd, {
+      name: 'tui',
+      trial: { builtin: 'spirals-mlp', params: { hidden: 16 }, schedule: `${ROOT}/schedules/mlp-lr-decay.yaml` },
+      search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 }, momentum: { type: 'uniform', low: 0.5, high: 0.9 } },
+      num_trials: 5,
+      max_iters: 200000,
+      eval_interval: 4000, // a boundary every ~0.5 s, so a pause is visibly on its way
+      concurrency: 3,
+    });
+    tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '34', 'bash', '--norc', '--noprofile');
+    // A person's terminal: the test's own CI variable (set by .ci/run) must not reach tune there.
+    tmux('send-keys', '-t', session, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter');
+    tmux('send-keys', '-t', session, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
 
-  let s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3, 'three running trials');
-  assert.match(s, /tune · tui · \d\d:\d\d:\d\d · random search/);
-  // The words and counts of the pause message (drive.ts), before and after.
-  assert.match(s, /5 trials: 0 done, 3 running, 0 paused, 0 pending, 2 not started/);
-  assert.match(s, /q quit · p pause all · enter details/);
-  // The metrics' columns appear with the first report (first seen) and stay.
-  s = await waitForScreen((x) => /val_acc/.test(x), 'the first reports');
-  assert.match(s, /trial\s+status\s+lr\s+mom\s+iter\s+val_loss\s+best\s+val_acc\s+train_loss\s+schedule/);
-  // The schedule column and the detail view, fed by the real trials: the first decay fires at the first
-  // boundary (4000 iterations > its max_wait_iters of 600).
-  s = await waitForScreen((x) => /0000\s+▶ running.*1\/3 · next change_lr at loss < 0\.15 or \+\d+ it/.test(x), 'the schedule column');
-  tmux('send-keys', '-t', session, 'Enter');
-  // The log's tail comes with the next read of the session layer (once a second while the details are open).
-  s = await waitForScreen((x) => /Trial 0000/.test(x) && /log \(stdout\.log\):\n[\s\S]*operation at iteration 4000: change_lr 0\.5 -> lr /.test(x), 'the detail view with its log');
-  assert.match(s, /schedule [123]\/3 · /);
-  assert.match(s, /val_loss {2}last \S+ {2}best \S+ \(it \d+\)\s+val_acc \S+/);
-  assert.match(s, /✓ 0 change_lr 0\.5\s+fired at iteration 4000 \(loss \d\.\d+\)\s+first decay/);
-  assert.match(s, /log \(stdout\.log\):\n[\s\S]*operation at iteration 4000: change_lr 0\.5 -> lr /);
-  tmux('send-keys', '-t', session, 'Escape');
-  await waitForScreen((x) => /trial\s+status/.test(x), 'the table again');
+    let s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3, 'three running trials');
+    assert.match(s, /tune · tui · \d\d:\d\d:\d\d · random search/);
+    // The words and counts of the pause message (drive.ts), before and after.
+    assert.match(s, /5 trials: 0 done, 3 running, 0 paused, 0 pending, 2 not started/);
+    assert.match(s, /q quit · p pause all · enter details/);
+    // The metrics' columns appear with the first report (first seen) and stay.
+    s = await waitForScreen((x) => /val_acc/.test(x), 'the first reports');
+    assert.match(s, /trial\s+status\s+lr\s+mom\s+iter\s+val_loss\s+best\s+val_acc\s+train_loss\s+schedule/);
+    // The schedule column and the detail view, fed by the real trials: the first decay fires at the first
+    // boundary (4000 iterations > its max_wait_iters of 600).
+    s = await waitForScreen((x) => /0000\s+▶ running.*1\/3 · next change_lr at loss < 0\.15 or \+\d+ it/.test(x), 'the schedule column');
+    tmux('send-keys', '-t', session, 'Enter');
+    // The log's tail comes with the next read of the session layer (once a second while the details are open).
+    s = await waitForScreen((x) => /Trial 0000/.test(x) && /log \(stdout\.log\):\n[\s\S]*operation at iteration 4000: change_lr 0\.5 -> lr /.test(x), 'the detail view with its log');
+    assert.match(s, /schedule [123]\/3 · /);
+    assert.match(s, /val_loss {2}last \S+ {2}best \S+ \(it \d+\)\s+val_acc \S+/);
+    assert.match(s, /✓ 0 change_lr 0\.5\s+fired at iteration 4000 \(loss \d\.\d+\)\s+first decay/);
+    assert.match(s, /log \(stdout\.log\):\n[\s\S]*operation at iteration 4000: change_lr 0\.5 -> lr /);
+    tmux('send-keys', '-t', session, 'Escape');
+    await waitForScreen((x) => /trial\s+status/.test(x), 'the table again');
 
-  tmux('send-keys', '-t', session, 'p');
-  s = await waitForScreen((x) => /EXIT=3/.test(x), 'the pause to finish');
-  const lines = s.trimEnd().split('\n');
-  const exitAt = lines.findIndex((l) => l.startsWith('EXIT=3'));
-  const resume = lines[exitAt - 1];
-  assert.match(lines[exitAt - 2], /^To resume exactly where it stopped, run:$/);
-  assert.match(resume, /^\/\S*bin\/tune --resume-session \/\S+\/sessions\/tui\/session_\S+$/);
-  assert.match(s, /Paused: 0 trials done, 3 paused, 0 pending, 2 not started/);
-  // The live frame left the screen: its keys line is gone from what remains.
-  assert.doesNotMatch(s.slice(s.indexOf('Paused:')), /p pause all/);
-  const dir = resume.split(' ').pop() as string;
-  const paused = await resultsJson(dir, cwd);
-  const pausedAt = new Map(paused.trials.map((t) => [t.id, t.iteration]));
-  assert.equal(paused.status, 'paused');
+    tmux('send-keys', '-t', session, 'p');
+    s = await waitForScreen((x) => /EXIT=3/.test(x), 'the pause to finish');
+    const lines = s.trimEnd().split('\n');
+    const exitAt = lines.findIndex((l) => l.startsWith('EXIT=3'));
+    const resume = lines[exitAt - 1];
+    assert.match(lines[exitAt - 2], /^To resume exactly where it stopped, run:$/);
+    assert.match(resume, /^\/\S*bin\/tune --resume-session \/\S+\/sessions\/tui\/session_\S+$/);
+    assert.match(s, /Paused: 0 trials done, 3 paused, 0 pending, 2 not started/);
+    // The live frame left the screen: its keys line is gone from what remains.
+    assert.doesNotMatch(s.slice(s.indexOf('Paused:')), /p pause all/);
+    const dir = resume.split(' ').pop() as string;
+    const paused = await resultsJson(dir, cwd);
+    const pausedAt = new Map(paused.trials.map((t) => [t.id, t.iteration]));
+    assert.equal(paused.status, 'paused');
 
-  // Resume by typing the printed line as it is.
-  tmux('send-keys', '-t', session, 'clear', 'Enter');
-  await waitForScreen((x) => !/EXIT=3/.test(x.split('\n').slice(0, 5).join('\n')), 'the screen to clear');
-  tmux('clear-history', '-t', session);
-  tmux('send-keys', '-t', session, `${resume}; echo EXIT=$?`, 'Enter');
-  s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3 && /tune · tui/.test(x), 'the UI to come back');
-  for (const [id, it] of pausedAt) {
-    const m = new RegExp(`${id}\\s+▶ running\\s+\\S+\\s+\\S+\\s+[█░]+\\s+(\\d+)`).exec(s);
-    assert.ok(m, `trial ${id} is back in the table:\n${s}`);
-    assert.ok(Number(m[1]) >= it, `trial ${id} shows iteration ${m[1]}, but it had reached ${it}`);
-  }
-  // The clock and the best-so-far trend go on from the first run (the journal has both), not from zero.
-  const first = firstRun(dir);
-  const clock = /tune · tui · (\d\d):(\d\d):(\d\d)/.exec(s) as RegExpExecArray;
-  assert.ok(Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3]) >= Math.floor(first.ms / 1000), `the clock ${clock[0]} counts the first run's ${first.ms} ms`);
-  const spark = /best \d{4} val_loss .*?\s([▁▂▃▄▅▆▇█]+)\s*$/m.exec(s);
-  assert.ok(spark && spark[1].length >= Math.min(16, first.improvements), `the trend keeps the first run's ${first.improvements} improvements:\n${s}`);
-
-  tmux('send-keys', '-t', session, 'C-c');
-  s = await waitForScreen((x) => /Pausing \(Ctrl\+C\) · Ctrl\+C again or q quits now · to a validation boundary: \d{4}/.test(x), 'Ctrl+C to start a pause');
-  tmux('send-keys', '-t', session, 'q');
-  s = await waitForScreen((x) => /EXIT=3/.test(x), 'q to quit');
-  assert.match(s, /^Quit: 0 trials done, \d paused/m);
-  assert.match(s, /To resume exactly where it stopped, run:\n\S+ --resume-session \/\S+\/sessions\/tui\/session_\S+\nEXIT=3/);
-  const done = await resultsJson(dir, cwd);
-  assert.equal(done.status, 'paused');
-  for (const t of done.trials) assert.notEqual(t.status, 'running');
-});
-
-test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the resume line is printed', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const cwd = tmpDir();
-  writeSpec(cwd, {
-    name: 'piped',
-    trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
-    search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
-    num_trials: 3,
-    max_iters: 200000,
-    eval_interval: 2000,
-    concurrency: 2,
-  });
-  const name = `${session}-plain`;
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
-  try {
-    const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
-    execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter']);
-    execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml | cat; echo EXIT=\${PIPESTATUS[0]}`, 'Enter']);
-    const end = Date.now() + 30000;
-    while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
-    assert.doesNotMatch(shot(), /p pause all/, 'no Ink UI when stdout is a pipe');
-    execFileSync('tmux', ['send-keys', '-t', name, 'p']);
-    let s = '';
-    while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
-    assert.match(s, /pause requested \(p\): waiting for 0000, 0001 to reach a validation boundary/);
-    assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/piped\/session_\S+\nEXIT=3/);
-  } finally {
-    spawnSync('tmux', ['kill-session', '-t', name]);
-  }
-});
-
-test('in CI with a terminal (CI=true), the plain reporter runs: Ink would draw nothing until the end', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const cwd = tmpDir();
-  writeSpec(cwd, {
-    name: 'ci',
-    trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
-    search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
-    num_trials: 2,
-    max_iters: 200000,
-    eval_interval: 2000,
-    concurrency: 2,
-  });
-  const name = `${session}-ci`;
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
-  try {
-    const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
-    execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && export CI=true && clear`, 'Enter']);
-    execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter']);
-    const end = Date.now() + 30000;
-    while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
-    assert.match(shot(), /\[0000\] started\s+lr=/);
-    assert.doesNotMatch(shot(), /p pause all/);
-    execFileSync('tmux', ['send-keys', '-t', name, 'p']);
-    let s = '';
-    while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
-    assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/ci\/session_\S+\nEXIT=3/);
-  } finally {
-    spawnSync('tmux', ['kill-session', '-t', name]);
-  }
-});
-
-/**
- * A quick search in a real terminal of the given size: the table, the details opened and closed, the
- * terminal shrunk to 60x12 and back. Afterwards the scrollback still holds what was printed before the UI
- * and exactly one ✓ line per trial (Ink never cleared it), val_acc is in the table, the ✓ lines and the
- * final table, and no frame was ever as tall as the terminal.
- */
-async function scrollbackSurvives(columns: number, rows: number): Promise<void> {
-  const cwd = tmpDir();
-  writeFileSync(join(cwd, 'grow.yaml'), '- name: widen_mlp\n  value: 16\n  max_wait_iters: 300\n  desc: grow\n');
-  writeSpec(cwd, {
-    name: 'accview',
-    trial: { command: ['node', join(ROOT, 'test', 'fixtures', 'acc-trial.mjs')], params: { delay_ms: 200 }, schedule: 'grow.yaml' },
-    search_space: { x: { type: 'uniform', low: 0, high: 1 }, hidden: { type: 'choice', values: [16, 32] }, weight_decay: { type: 'loguniform', low: 0.001, high: 0.1 } },
-    num_trials: 6,
-    max_iters: 1500,
-    eval_interval: 100,
-    concurrency: 2,
-  });
-  const name = `${session}-${columns}x${rows}`;
-  const raw = join(cwd, 'terminal.raw');
-  const t = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-  const shot = (history = false) => t('capture-pane', '-p', '-J', '-t', name, ...(history ? ['-S', '-'] : []));
-  const waitFor = async (pred: (s: string) => boolean, what: string): Promise<string> => {
-    const end = Date.now() + 30000;
-    let s = '';
-    while (Date.now() < end) {
-      if (pred((s = shot()))) return s;
-      await sleep(100);
+    // Resume by typing the printed line as it is.
+    tmux('send-keys', '-t', session, 'clear', 'Enter');
+    await waitForScreen((x) => !/EXIT=3/.test(x.split('\n').slice(0, 5).join('\n')), 'the screen to clear');
+    tmux('clear-history', '-t', session);
+    tmux('send-keys', '-t', session, `${resume}; echo EXIT=$?`, 'Enter');
+    s = await waitForScreen((x) => (x.match(/▶ running/g) ?? []).length === 3 && /tune · tui/.test(x), 'the UI to come back');
+    for (const [id, it] of pausedAt) {
+      const m = new RegExp(`${id}\\s+▶ running\\s+\\S+\\s+\\S+\\s+[█░]+\\s+(\\d+)`).exec(s);
+      assert.ok(m, `trial ${id} is back in the table:\n${s}`);
+      assert.ok(Number(m[1]) >= it, `trial ${id} shows iteration ${m[1]}, but it had reached ${it}`);
     }
-    throw new Error(`${columns}x${rows}: timed out waiting for ${what}; the screen was:\n${s}`);
-  };
-  /** The live frame's rows: from its title line to its keys line. */
-  const frameRows = (s: string) => {
-    const lines = s.split('\n');
-    const top = lines.findIndex((l) => l.startsWith('tune · accview'));
-    const bottom = lines.findIndex((l, i) => i > top && /^(q quit|esc back)/.test(l));
-    return top >= 0 && bottom > top ? bottom - top + 1 : 0;
-  };
-  t('new-session', '-d', '-s', name, '-x', String(columns), '-y', String(rows), 'bash', '--norc', '--noprofile');
-  try {
-    t('pipe-pane', '-t', name, '-o', `cat >> ${raw}`);
-    t('send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter');
-    t('send-keys', '-t', name, `echo BEFORE-TUNE; ${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
+    // The clock and the best-so-far trend go on from the first run (the journal has both), not from zero.
+    const first = firstRun(dir);
+    const clock = /tune · tui · (\d\d):(\d\d):(\d\d)/.exec(s) as RegExpExecArray;
+    assert.ok(Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3]) >= Math.floor(first.ms / 1000), `the clock ${clock[0]} counts the first run's ${first.ms} ms`);
+    const spark = /best \d{4} val_loss .*?\s([▁▂▃▄▅▆▇█]+)\s*$/m.exec(s);
+    assert.ok(spark && spark[1].length >= Math.min(16, first.improvements), `the trend keeps the first run's ${first.improvements} improvements:\n${s}`);
 
-    let s = await waitFor((x) => /val_acc/.test(x) && (x.match(/▶ running/g) ?? []).length === 2, 'two running trials with their metrics');
-    assert.match(s, /trial\s+status\s+x\s+hid\s+wd\s+iter\s+val_loss\s+best\s+val_acc/, 'every hyperparameter and val_acc, at 80 columns too');
-    for (const l of s.split('\n')) assert.ok(l.length <= columns, `a line wider than the terminal: ${l}`);
-    assert.ok(frameRows(s) > 0 && frameRows(s) < rows);
+    tmux('send-keys', '-t', session, 'C-c');
+    s = await waitForScreen((x) => /Pausing \(Ctrl\+C\) · Ctrl\+C again or q quits now · to a validation boundary: \d{4}/.test(x), 'Ctrl+C to start a pause');
+    tmux('send-keys', '-t', session, 'q');
+    s = await waitForScreen((x) => /EXIT=3/.test(x), 'q to quit');
+    assert.match(s, /^Quit: 0 trials done, \d paused/m);
+    assert.match(s, /To resume exactly where it stopped, run:\n\S+ --resume-session \/\S+\/sessions\/tui\/session_\S+\nEXIT=3/);
+    const done = await resultsJson(dir, cwd);
+    assert.equal(done.status, 'paused');
+    for (const t of done.trials) assert.notEqual(t.status, 'running');
+  });
 
-    t('send-keys', '-t', name, 'Enter');
-    s = await waitFor((x) => /Trial 000\d/.test(x) && /now {5}hidden \d+ → \d+ \(widen_mlp \+16 at 300\)/.test(x) && /iteration \d+ hidden \d+/.test(x), 'the details, grown, with the log');
-    assert.match(s, /val_acc \d/);
-    assert.ok(frameRows(s) > 0 && frameRows(s) <= rows - 1, `the details take ${frameRows(s)} of ${rows} rows:\n${s}`);
-
-    // Shrunk with the details open, the frame on screen is taller than the terminal: Ink would clear it all.
-    t('resize-window', '-t', name, '-x', '60', '-y', '12');
-    s = await waitFor((x) => /Trial 000\d/.test(x) && frameRows(x) > 0 && x.split('\n').every((l) => l.length <= 60), 'the details at 60x12');
-    assert.ok(frameRows(s) <= 11, `at 60x12 the frame takes ${frameRows(s)} rows:\n${s}`);
-    t('resize-window', '-t', name, '-x', String(columns), '-y', String(rows));
-    await waitFor((x) => /log \(stdout\.log\)/.test(x) || /EXIT=/.test(x), 'the details at full size');
-    t('send-keys', '-t', name, 'Escape');
-    await waitFor((x) => /trial\s+status.*val_acc/.test(x) || /EXIT=/.test(x), 'the table again');
-
-    await waitFor((x) => /EXIT=\d/.test(x), 'the end of the search');
-    const all = shot(true);
-    assert.match(all, /EXIT=0/);
-    assert.equal(all.match(/^BEFORE-TUNE$/gm)?.length, 1, `what came before the UI is still in the scrollback:\n${all}`);
-    assert.equal(all.match(/^tune: experiment accview/gm)?.length, 1);
-    assert.equal(all.match(/^session: \//gm)?.length, 1);
-    for (let i = 0; i < 6; i++) {
-      const id = `000${i}`;
-      assert.equal(all.match(new RegExp(`^✓ ${id} completed`, 'gm'))?.length, 1, `one ✓ line for ${id}:\n${all}`);
+  test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the resume line is printed', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+    const cwd = tmpDir();
+    writeSpec(cwd, {
+      name: 'piped',
+      trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
+      search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
+      num_trials: 3,
+      max_iters: 200000,
+      eval_interval: 2000,
+      concurrency: 2,
+    });
+    const name = `${session}-plain`;
+    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
+    try {
+      const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
+      execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter']);
+      execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml | cat; echo EXIT=\${PIPESTATUS[0]}`, 'Enter']);
+      const end = Date.now() + 30000;
+      while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
+      assert.doesNotMatch(shot(), /p pause all/, 'no Ink UI when stdout is a pipe');
+      execFileSync('tmux', ['send-keys', '-t', name, 'p']);
+      let s = '';
+      while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
+      assert.match(s, /pause requested \(p\): waiting for 0000, 0001 to reach a validation boundary/);
+      assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/piped\/session_\S+\nEXIT=3/);
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', name]);
     }
-    assert.match(all, /^✓ 0005 completed {2}it 1500 {2}val_loss \S+ \(best \S+\) {2}val_acc \d/m);
-    assert.match(all, /trial\s+status\s+x\s+hid\s+wd\s+iter\s+val_loss\s+best\s+val_acc/, 'the final table has val_acc');
-    // What the terminal received once tune started (the shell's own `clear` came before).
-    const bytes = readFileSync(raw, 'latin1').split('BEFORE-TUNE\r\n').slice(1).join('');
-    assert.ok(bytes.length > 0);
-    assert.ok(!bytes.includes('\x1b[3J') && !bytes.includes('\x1b[2J'), 'the screen and the scrollback were never cleared');
-  } finally {
-    spawnSync('tmux', ['kill-session', '-t', name]);
+  });
+
+  test('in CI with a terminal (CI=true), the plain reporter runs: Ink would draw nothing until the end', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+    const cwd = tmpDir();
+    writeSpec(cwd, {
+      name: 'ci',
+      trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
+      search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
+      num_trials: 2,
+      max_iters: 200000,
+      eval_interval: 2000,
+      concurrency: 2,
+    });
+    const name = `${session}-ci`;
+    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
+    try {
+      const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
+      execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && export CI=true && clear`, 'Enter']);
+      execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter']);
+      const end = Date.now() + 30000;
+      while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
+      assert.match(shot(), /\[0000\] started\s+lr=/);
+      assert.doesNotMatch(shot(), /p pause all/);
+      execFileSync('tmux', ['send-keys', '-t', name, 'p']);
+      let s = '';
+      while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
+      assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/ci\/session_\S+\nEXIT=3/);
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', name]);
+    }
+  });
+
+  /**
+   * A quick search in a real terminal of the given size: the table, the details opened and closed, the
+   * terminal shrunk to 60x12 and back. Afterwards the scrollback still holds what was printed before the UI
+   * and exactly one ✓ line per trial (Ink never cleared it), val_acc is in the table, the ✓ lines and the
+   * final table, and no frame was ever as tall as the terminal.
+   */
+  async function scrollbackSurvives(columns: number, rows: number): Promise<void> {
+    const cwd = tmpDir();
+    writeFileSync(join(cwd, 'grow.yaml'), '- name: widen_mlp\n  value: 16\n  max_wait_iters: 300\n  desc: grow\n');
+    writeSpec(cwd, {
+      name: 'accview',
+      trial: { command: ['node', join(ROOT, 'test', 'fixtures', 'acc-trial.mjs')], params: { delay_ms: 200 }, schedule: 'grow.yaml' },
+      search_space: { x: { type: 'uniform', low: 0, high: 1 }, hidden: { type: 'choice', values: [16, 32] }, weight_decay: { type: 'loguniform', low: 0.001, high: 0.1 } },
+      num_trials: 6,
+      max_iters: 1500,
+      eval_interval: 100,
+      concurrency: 2,
+    });
+    const name = `${session}-${columns}x${rows}`;
+    const raw = join(cwd, 'terminal.raw');
+    const t = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+    const shot = (history = false) => t('capture-pane', '-p', '-J', '-t', name, ...(history ? ['-S', '-'] : []));
+    const waitFor = async (pred: (s: string) => boolean, what: string): Promise<string> => {
+      const end = Date.now() + 30000;
+      let s = '';
+      while (Date.now() < end) {
+        if (pred((s = shot()))) return s;
+        await sleep(100);
+      }
+      throw new Error(`${columns}x${rows}: timed out waiting for ${what}; the screen was:\n${s}`);
+    };
+    /** The live frame's rows: from its title line to its keys line. */
+    const frameRows = (s: string) => {
+      const lines = s.split('\n');
+      const top = lines.findIndex((l) => l.startsWith('tune · accview'));
+      const bottom = lines.findIndex((l, i) => i > top && /^(q quit|esc back)/.test(l));
+      return top >= 0 && bottom > top ? bottom - top + 1 : 0;
+    };
+    t('new-session', '-d', '-s', name, '-x', String(columns), '-y', String(rows), 'bash', '--norc', '--noprofile');
+    try {
+      t('pipe-pane', '-t', name, '-o', `cat >> ${raw}`);
+      t('send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter');
+      t('send-keys', '-t', name, `echo BEFORE-TUNE; ${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter');
+
+      let s = await waitFor((x) => /val_acc/.test(x) && (x.match(/▶ running/g) ?? []).length === 2, 'two running trials with their metrics');
+      assert.match(s, /trial\s+status\s+x\s+hid\s+wd\s+iter\s+val_loss\s+best\s+val_acc/, 'every hyperparameter and val_acc, at 80 columns too');
+      for (const l of s.split('\n')) assert.ok(l.length <= columns, `a line wider than the terminal: ${l}`);
+      assert.ok(frameRows(s) > 0 && frameRows(s) < rows);
+
+      t('send-keys', '-t', name, 'Enter');
+      s = await waitFor((x) => /Trial 000\d/.test(x) && /now {5}hidden \d+ → \d+ \(widen_mlp \+16 at 300\)/.test(x) && /iteration \d+ hidden \d+/.test(x), 'the details, grown, with the log');
+      assert.match(s, /val_acc \d/);
+      assert.ok(frameRows(s) > 0 && frameRows(s) <= rows - 1, `the details take ${frameRows(s)} of ${rows} rows:\n${s}`);
+
+      // Shrunk with the details open, the frame on screen is taller than the terminal: Ink would clear it all.
+      t('resize-window', '-t', name, '-x', '60', '-y', '12');
+      s = await waitFor((x) => /Trial 000\d/.test(x) && frameRows(x) > 0 && x.split('\n').every((l) => l.length <= 60), 'the details at 60x12');
+      assert.ok(frameRows(s) <= 11, `at 60x12 the frame takes ${frameRows(s)} rows:\n${s}`);
+      t('resize-window', '-t', name, '-x', String(columns), '-y', String(rows));
+      await waitFor((x) => /log \(stdout\.log\)/.test(x) || /EXIT=/.test(x), 'the details at full size');
+      t('send-keys', '-t', name, 'Escape');
+      await waitFor((x) => /trial\s+status.*val_acc/.test(x) || /EXIT=/.test(x), 'the table again');
+
+      await waitFor((x) => /EXIT=\d/.test(x), 'the end of the search');
+      const all = shot(true);
+      assert.match(all, /EXIT=0/);
+      assert.equal(all.match(/^BEFORE-TUNE$/gm)?.length, 1, `what came before the UI is still in the scrollback:\n${all}`);
+      assert.equal(all.match(/^tune: experiment accview/gm)?.length, 1);
+      assert.equal(all.match(/^session: \//gm)?.length, 1);
+      for (let i = 0; i < 6; i++) {
+        const id = `000${i}`;
+        assert.equal(all.match(new RegExp(`^✓ ${id} completed`, 'gm'))?.length, 1, `one ✓ line for ${id}:\n${all}`);
+      }
+      assert.match(all, /^✓ 0005 completed {2}it 1500 {2}val_loss \S+ \(best \S+\) {2}val_acc \d/m);
+      assert.match(all, /trial\s+status\s+x\s+hid\s+wd\s+iter\s+val_loss\s+best\s+val_acc/, 'the final table has val_acc');
+      // What the terminal received once tune started (the shell's own `clear` came before).
+      const bytes = readFileSync(raw, 'latin1').split('BEFORE-TUNE\r\n').slice(1).join('');
+      assert.ok(bytes.length > 0);
+      assert.ok(!bytes.includes('\x1b[3J') && !bytes.includes('\x1b[2J'), 'the screen and the scrollback were never cleared');
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', name]);
+    }
   }
-}
 
-test('80x24: details opened and closed, a resize to 60x12 and back; the scrollback keeps the header and one ✓ line per trial', { skip: hasTmux ? false : 'tmux is not installed' }, () => scrollbackSurvives(80, 24));
+  test('80x24: details opened and closed, a resize to 60x12 and back; the scrollback keeps the header and one ✓ line per trial', { skip: hasTmux ? false : 'tmux is not installed' }, () => scrollbackSurvives(80, 24));
 
-test('120x40: the same in a larger terminal', { skip: hasTmux ? false : 'tmux is not installed' }, () => scrollbackSurvives(120, 40));
+  test('120x40: the same in a larger terminal', { skip: hasTmux ? false : 'tmux is not installed' }, () => scrollbackSurvives(120, 40));
+});
