@@ -240,7 +240,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     if (kind === 'disk' && mounted) {
       const ballast = fillDisk(mounted);
-      const r = await Promise.race([run!.result, sleep(15000).then(() => null)]);
+      // The deadline's timer is cleared once tune halts: a pending one would keep the process alive 15 s.
+      let deadline: NodeJS.Timeout | undefined;
+      const r = await Promise.race([run!.result, new Promise<null>((res) => (deadline = setTimeout(res, 15000, null)))]);
+      clearTimeout(deadline);
       if (r === null) report.problems.push('the disk was full for 15 s and tune did not halt');
       else if (r.code === 1 && !/no space left on device|ENOSPC|disk refused/i.test(r.stderr)) report.problems.push(`disk round: tune exited 1 but said: ${r.stderr.trim()}`);
       else if (r.code === 1) report.diskHalts++;
