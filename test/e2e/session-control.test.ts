@@ -190,7 +190,8 @@ const outcomeOf = (d: Awaited<ReturnType<typeof resultsJson>>) => d.trials.map((
 
 test('from a second terminal: pause one trial while the next runs, continue it, and it ends exactly as if never paused', async () => {
   const cwd = tmpDir();
-  const ctlSpec = spec({ num_trials: 3, concurrency: 1 }, 2000);
+  // 100 boundaries a trial: time enough for the requests to land while 0000 runs (they are read every 200 ms).
+  const ctlSpec = spec({ num_trials: 3, concurrency: 1, eval_interval: 20 }, 2000);
   const run = startTune([writeSpec(cwd, ctlSpec)], cwd);
   await waitFor(has(cwd, 'report', '0000'), 'trial 0000 reports');
   const dir = sessionOf(cwd);
