@@ -20,6 +20,8 @@ export interface TrialExit {
   signal: NodeJS.Signals | null;
   /** Set when the program could not be started at all. */
   spawnError: string | null;
+  /** What the launcher had to do out of the ordinary to end the trial, for the journal (a Slurm controller down). */
+  note?: string;
 }
 
 /** A running trial as the orchestrator sees it: protocol lines in, decisions out, an exit. */

@@ -8,7 +8,7 @@ import type { Json } from '../util/json.js';
 import { diff, type Patch } from '../util/json-patch.js';
 import { trialScheduleFor } from '../schedule/trial-schedule.js';
 import { dueOperations } from '../schedule/trigger.js';
-import type { Launcher, TrialProcess } from './launcher.js';
+import type { Launcher, TrialExit, TrialProcess } from './launcher.js';
 import { restartPoint } from '../session/trial-files.js';
 import { formatDuration } from '../spec/duration.js';
 import { pauseWhenSide } from '../spec/session-control.js';
@@ -597,7 +597,7 @@ export class Orchestrator {
     live.silence.unref();
   }
 
-  private handleExit(live: Live, exit: { code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }): void {
+  private handleExit(live: Live, exit: TrialExit): void {
     const t = live.record;
     if (live.silence) clearTimeout(live.silence);
     this.live.delete(t.id);
@@ -610,7 +610,7 @@ export class Orchestrator {
         this.o.store.append({ type: 'trial_interrupted', id: t.id, reason: `no validation boundary within pause_timeout ${limit}: stopped, resumes from its last checkpoint` });
       } else if ((this.quitting || this.halted !== null || live.withdrawn) && !live.ended) {
         // Killed by tune, or died while the session was halting (most likely of the same disk): not its fault.
-        this.o.store.append({ type: 'trial_interrupted', id: t.id });
+        this.o.store.append({ type: 'trial_interrupted', id: t.id, ...(exit.note ? { reason: exit.note } : {}) });
       } else if (!live.ended) {
         const why = live.protocolError ?? exit.spawnError ??
           (exit.signal ? `killed by ${exit.signal}` : exit.code === 0 ? 'exited with code 0 before reporting done or paused' : `exited with code ${exit.code}`);

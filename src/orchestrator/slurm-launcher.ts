@@ -56,11 +56,23 @@ function user(): string {
   return String(process.getuid?.() ?? '');
 }
 
-/** Asks Slurm to cancel jobs (SIGTERM first, as Slurm does); failures are silent, the caller repeats. */
-function scancel(args: string[], env: NodeJS.ProcessEnv): void {
-  const c = spawn('scancel', args, { env, stdio: 'ignore' });
-  c.on('error', () => {});
+/**
+ * Asks Slurm to cancel jobs (SIGTERM first, as Slurm does). `failed` hears why when scancel could not reach
+ * the controller (or could not run): its message, or the spawn error.
+ */
+function scancel(args: string[], env: NodeJS.ProcessEnv, failed: (why: string) => void): void {
+  const c = spawn('scancel', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  c.on('error', (e: NodeJS.ErrnoException) => failed(`scancel cannot run (${e.code ?? e.message})`));
+  // scancel also fails for a job that has just ended: that one is gone anyway, and the caller checks.
+  c.on('close', (code) => {
+    if (code !== 0) failed(stderr.trim().split('\n').pop()?.replace(/^scancel: error: /, '') || `scancel exited with code ${code}`);
+  });
 }
+
+/** After a failed scancel, how long srun has to end its job's tasks on SIGTERM before it is killed outright. */
+const SRUN_TERM_MS = 2000;
 
 export class SlurmLauncher implements Launcher {
   constructor(
@@ -107,7 +119,23 @@ export class SlurmLauncher implements Launcher {
 
     let repeat: NodeJS.Timeout | null = null;
     let gone = false;
-    const cancel = () => scancel(handle.job ? [handle.job] : [`--name=${name}`, `--user=${user()}`], env);
+    /** Set once scancel failed during a kill: why, and so what the trial's exit tells the orchestrator. */
+    let unanswered: string | null = null;
+    const cancelFailed = (why: string) => {
+      if (gone || !repeat || unanswered !== null) return;
+      // The controller is down or unreachable, so scancel cannot end the job: a quit would otherwise wait
+      // for the trial's next boundary (or for ever). srun itself ends the tasks it started, through their
+      // node's daemon, which needs no controller; that cuts the trial's own SIGTERM handler short.
+      unanswered = why;
+      child.kill('SIGTERM');
+      setTimeout(() => gone || child.kill('SIGKILL'), SRUN_TERM_MS).unref();
+    };
+    child.on('exit', () => {
+      // Killed so, srun can leave its output pipe open behind it for many seconds more (seen: 18 s), and
+      // the trial's exit is only handled once its output is complete: take what came, then close it.
+      if (unanswered !== null) setTimeout(() => child.stdout?.destroy(), 200).unref();
+    });
+    const cancel = () => scancel(handle.job ? [handle.job] : [`--name=${name}`, `--user=${user()}`], env, cancelFailed);
 
     let spawnError: string | null = null;
     const exited = new Promise<TrialExit>((resolve) => {
@@ -122,7 +150,9 @@ export class SlurmLauncher implements Launcher {
         // srun itself was killed (not by tune): its job may live on without it.
         if (signal !== null) cancel();
         // stdout.log is complete before the exit is handled (a failure quotes it, a test reads it).
-        void finishStdout().then(() => resolve({ code, signal, spawnError }));
+        const note = unanswered === null ? undefined :
+          `Slurm did not cancel ${handle.job ? `job ${handle.job}` : `the job named ${name}`} (${unanswered}), so tune ended srun itself; if the job still shows in squeue, resuming the session cancels it`;
+        void finishStdout().then(() => resolve({ code, signal, spawnError, ...(note ? { note } : {}) }));
       });
     });
     return {

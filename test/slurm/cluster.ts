@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,10 @@ export interface Cluster {
   jobs(): { job: string; name: string; state: string }[];
   /** Cancels every job, waits for them to end, and stops the daemons by the PIDs in their pid files. */
   stop(): Promise<void>;
+  /** Stops the controller alone (a cluster whose controller is down or unreachable); jobs run on. */
+  stopController(): Promise<void>;
+  /** Starts the controller again; it recovers its jobs from its saved state. */
+  startController(): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -120,6 +124,8 @@ export async function startCluster(): Promise<Cluster> {
     'ReturnToService=2',
     // How long scancel's SIGTERM has before SIGKILL follows.
     'KillWait=5',
+    // A client gives up on an unreachable controller after this many seconds (the controller-down test waits on it).
+    'MessageTimeout=4',
     `NodeName=${node} NodeAddr=127.0.0.1 NodeHostname=${host} CPUs=8 RealMemory=4000 State=UNKNOWN`,
     `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
     '',
@@ -162,6 +168,18 @@ export async function startCluster(): Promise<Cluster> {
     env: { SLURM_CONF: conf },
     node,
     jobs,
+    async stopController() {
+      const pid = Number(readFileSync(pidFiles.slurmctld, 'utf8').trim());
+      process.kill(pid, 'SIGTERM');
+      await until('slurmctld stopped', () => !alive(pid), logs);
+    },
+    async startController() {
+      rmSync(pidFiles.slurmctld, { force: true });
+      run('slurmctld', ['-f', conf], env);
+      await until('slurmctld wrote its pid file', () => existsSync(pidFiles.slurmctld), logs);
+      readPid(pidFiles.slurmctld);
+      await until('the controller answers', () => spawnSync('squeue', ['--noheader'], { env }).status === 0, logs);
+    },
     async stop() {
       const left = jobs();
       if (left.length) run('scancel', left.map((j) => j.job), env);

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROTOCOL_LINE_PREFIX } from '../../src/trial/protocol.js';
-import { onlySession, resultsJson, resumeLine, ROOT, runTune, sleep, startTune, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
+import { onlySession, resultsJson, resumeLine, ROOT, runTune, sleep, startTune, tmpDir, writeSpec, type ResultsDoc, type TuneResult } from '../helpers/tune.js';
 import { clusterUnavailable, startCluster, type Cluster } from './cluster.js';
 
 // tune's trials as Slurm jobs, on a real one-node cluster started for this file (cluster.ts). Every search
@@ -305,4 +305,34 @@ test('the built-in trainer runs on Slurm and ends like a local run', { skip, tim
   assert.match(readFileSync(join(dir, 'trials', '0000', 'stdout.log'), 'utf8'), /^iteration 10: val_loss=/);
   assert.deepStrictEqual(comparable(await resultsJson(dir, cwd)), comparable(await resultsJson(onlySession(localCwd, 'slurm'), localCwd)));
   assert.deepStrictEqual(readdirSync(join(dir, 'trials')), ['0000']);
+});
+
+test('quit with the controller down still ends: tune stops waiting for scancel, ends srun itself and says so; the jobs end once the controller is back', { skip, timeout: 90_000 }, async () => {
+  const cwd = tmpDir();
+  writeSpec(cwd, spec({ concurrency: 2, launcher: { type: 'slurm', partition: 'debug', time: '10', cpus_per_task: 1, mem: '100M' } }), 'spec.json');
+  // Each trial sleeps 10 minutes after its first boundary: longer than this test may take, so only quit ends
+  // them, and a quit that waited for a boundary (as it did when scancel could not reach the controller) fails it.
+  const run = startTune(['spec.json'], cwd, clusterEnv(600_000));
+  await waitForEvents(cwd, (evs) => ['0000', '0001'].every((id) => evs.some((e) => e.type === 'report' && e.id === id)), run);
+  await cluster.stopController();
+  let r: TuneResult;
+  try {
+    run.child.kill('SIGINT');
+    await sleep(20);
+    run.child.kill('SIGINT');
+    r = await run.result;
+  } finally {
+    await cluster.startController();
+  }
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /^Quit: /m);
+  const dir = onlySession(cwd, 'slurm');
+  const said = events(dir).filter((e) => e.type === 'trial_interrupted').map((e) => (e as { reason?: string }).reason ?? '');
+  assert.equal(said.length, 2);
+  for (const reason of said) assert.match(reason, /^Slurm did not cancel job \d+ \(.*Unable to contact slurm controller.*\), so tune ended srun itself; if the job still shows in squeue, resuming the session cancels it$/);
+  assert.match(r.stdout, /\[000[01]\] stopped +Slurm did not cancel job \d+/);
+  // srun is gone, so the node's daemon ends the job's tasks; the controller, back, sees the jobs end.
+  let left = cluster.jobs();
+  for (let i = 0; i < 300 && left.length > 0; i++, await sleep(100)) left = cluster.jobs();
+  assert.deepStrictEqual(left, [], 'the jobs ended');
 });
