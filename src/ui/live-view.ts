@@ -23,6 +23,9 @@ function scheduleView(s: TrialSchedule, iteration: number): ScheduleView {
   };
 }
 
+/** The job column: a job id of 7 digits and a short node name ("1234567@node07") before it is cut. */
+const JOB_WIDTH = 14;
+
 /** The rung column's width: "b12 →3/3 @2400" at worst, from the scheduler's largest budget. */
 function rungWidth(state: SessionState): number | null {
   const sch = state.spec.scheduler;
@@ -178,6 +181,7 @@ export class LiveView {
       schedule: t.schedule ? scheduleView(t.schedule, t.iteration) : null,
       place: t.place,
       where: t.status === 'running' && t.handle ? describeHandle(t.handle) : null,
+      job: t.status === 'running' && t.handle?.launcher === 'slurm' ? (t.handle.job === null ? 'queued' : `${t.handle.job}${t.handle.node ? `@${t.handle.node}` : ''}`) : null,
     };
   }
 
@@ -210,6 +214,7 @@ export class LiveView {
       params: this.params,
       metrics: [s.spec.metric, ...this.history.metrics.filter((m) => m !== s.spec.metric)],
       rungWidth: rungWidth(s),
+      jobWidth: s.launcher === 'slurm' ? JOB_WIDTH : null,
       scheduleWidth: this.scheduleWidth,
       counts,
       best: best?.best ? { id: best.id, value: best.best.value, iteration: best.best.iteration, metrics: atBest?.metrics ?? null, config: best.config } : null,

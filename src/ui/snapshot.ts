@@ -32,6 +32,8 @@ export interface TrialRow {
   readonly place: string | null;
   /** Where it runs, while it runs: "pid 4242", "job 17 on node07", "Slurm job (queued)". */
   readonly where?: string | null;
+  /** Its Slurm job in the table's short form, while it runs as one: "17@node07", "queued". */
+  readonly job?: string | null;
 }
 
 /** A trial's scaling schedule as shown: where it stands and every operation, fired or not. */
@@ -82,6 +84,8 @@ export interface ViewSnapshot {
   readonly metrics: readonly string[];
   /** Width of the rung column under a multi-fidelity scheduler, null under FIFO. */
   readonly rungWidth: number | null;
+  /** Width of the job column when the session runs its trials on Slurm, else null. */
+  readonly jobWidth?: number | null;
   /** The schedule column's preferred width ("1/3 · next change_lr"), or null when no trial follows a schedule. */
   readonly scheduleWidth: number | null;
   readonly counts: TrialCounts;

@@ -43,7 +43,7 @@ export function companion(metric: string, primary: string): boolean {
 /**
  * The live table's columns in screen order, with fixed sizes and priorities (lower goes first when the
  * terminal is narrow): other metrics 10, the progress bar 20, the schedule 25 (to its shortest) and 30,
- * the rung 40, the searched hyperparameters 50 (the last first), metrics of the spec metric's family 60,
+ * the Slurm job 35, the rung 40, the searched hyperparameters 50 (the last first), metrics of the spec metric's family 60,
  * best 70, the status word 80. The trial, the spec's metric and the iteration count always stay.
  */
 export function tableColumns(s: ViewSnapshot): ColumnDef[] {
@@ -60,6 +60,7 @@ export function tableColumns(s: ViewSnapshot): ColumnDef[] {
     ...others.filter((m) => companion(m, s.metric)).map((m, i) => metricCol(m, [60 - i / 100])),
     ...others.filter((m) => !companion(m, s.metric)).map((m, i) => metricCol(m, [10 - i / 100])),
   ];
+  if (s.jobWidth) cols.push({ key: 'job', title: 'job', align: 'left', sizes: [s.jobWidth], cuts: [35] });
   if (s.rungWidth !== null) cols.push({ key: 'rung', title: 'rung', align: 'left', sizes: [Math.max(4, s.rungWidth)], cuts: [40] });
   if (s.scheduleWidth !== null) cols.push({ key: 'schedule', title: 'schedule', align: 'left', sizes: [Math.max(8, s.scheduleWidth), 8], cuts: [25, 30], grow: true });
   return cols;
@@ -92,6 +93,7 @@ function cellText(r: TrialRow, c: PlacedColumn, s: ViewSnapshot): string {
   }
   if (key === 'best') return r.best === null ? '-' : metricCell(r.best, c.width);
   if (key === 'rung') return cutText(r.place ?? '', c.width);
+  if (key === 'job') return cutText(r.job ?? '', c.width);
   if (key === 'schedule') return r.schedule ? scheduleText(r.schedule, c.width) : '';
   if (key.startsWith('m:')) return metricCell(r.last?.[key.slice(2)], c.width);
   if (key.startsWith('p:')) {

@@ -390,3 +390,21 @@ test('the detail view says where a running trial runs: its Slurm job and node, o
   const s = snap([t]);
   assert.match(text(detailLines(s, t, [], 100, 30)).join('\n'), /iteration 400\/2400 {2}failures 0 {2}job 17 on node07/);
 });
+
+test('a session on Slurm shows each running trial\'s job and node in the table; a local one has no such column', () => {
+  const rows = [row('0001', { job: '4711@node07' }), row('0002', { job: 'queued' }), row('0003', { status: 'paused', job: null })];
+  const slurm = snap(rows, { jobWidth: 14 });
+  const lines = text(tableLines(slurm, slurm.trials, '0001', 170, 10));
+  assert.match(lines[0], /val_acc\s+train_loss\s+job\s+rung/);
+  assert.match(lines[1], /0\.41\s+4711@node07\s/);
+  assert.match(lines[2], /queued/);
+  assert.doesNotMatch(lines[3], /@|queued/);
+  // Narrowed, it goes before the rung does, and after the schedule.
+  for (let width = 60; width <= 170; width++) {
+    const title = text(tableLines(slurm, slurm.trials, '0001', width, 10))[0];
+    if (/\bjob\b/.test(title)) assert.match(title, /\brung\b/, `at ${width} the job stays and the rung went`);
+    if (/schedule/.test(title)) assert.match(title, /\bjob\b/, `at ${width} the schedule stays and the job went`);
+  }
+  const local = snap(rows);
+  assert.doesNotMatch(text(tableLines(local, local.trials, '0001', 170, 10))[0], /\bjob\b/);
+});
