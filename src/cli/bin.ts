@@ -77,8 +77,15 @@ export async function runBin(): Promise<never> {
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
   };
+  // Should the event loop run dry while tune still awaits something (a bug), Node would exit 13 without a
+  // word: say which step it was in.
+  let step = 'running the command';
+  const stalled = () => process.stderr.write(`tune: internal error: stalled while ${step}, with nothing left to wait for\n`);
+  process.on('beforeExit', stalled);
   const code = await main(process.argv.slice(2), ctx);
   // Let stdout drain when it is a pipe before leaving.
+  step = 'flushing its output';
   if (!stdoutGone) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.off('beforeExit', stalled);
   process.exit(code);
 }

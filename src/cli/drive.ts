@@ -138,9 +138,14 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     const problem = await runOnPauseHook({ argv, baseDir: store.state.baseDir, sessionDir: store.dir, resumeCommand: resumeCommand(ctx.cwd, store.dir, ctx.scriptPath, ctx.env.PATH), reason, env: ctx.env });
     if (problem) ctx.err(`tune: ${problem}`);
   };
+  // Node ends a process whose event loop has nothing left even while the run's promise is pending (exit 13,
+  // silently). That would be a bug of tune's: say what the run was waiting for, instead of nothing.
+  const stalled = () => ctx.err(`tune: internal error: the run stalled with nothing left to wait for (${orchestrator.describeWait()})`);
+  process.on('beforeExit', stalled);
   try {
     outcome = await orchestrator.run();
   } finally {
+    process.off('beforeExit', stalled);
     finishing = true;
     // Each step runs whatever the one before did: the terminal is restored and the lock released always.
     clearInterval(requestPoll);

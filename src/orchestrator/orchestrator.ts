@@ -75,6 +75,12 @@ export class Orchestrator {
   private finished = false;
   private resolveRun: (o: RunOutcome) => void = () => {};
   private rejectRun: (err: Error) => void = () => {};
+  /**
+   * How the run ends. Made with the orchestrator, not by run(): the run may end before run() is called (a
+   * disk fault already met while the session was opened halts it in the constructor), and a promise made
+   * later would never settle: Node would leave, exit 13, without a word.
+   */
+  private readonly ending: Promise<RunOutcome>;
   /** The strategies' state as last journalled: a decision journals what changed since, as a patch. */
   private searcherState: Json;
   private schedulerState: Json;
@@ -93,6 +99,12 @@ export class Orchestrator {
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly o: OrchestratorOptions) {
+    this.ending = new Promise<RunOutcome>((resolve, reject) => {
+      this.resolveRun = resolve;
+      this.rejectRun = reject;
+    });
+    // A failure before run() is still the caller's to hear, through run(): not an unhandled rejection.
+    this.ending.catch(() => {});
     this.searcherState = copyOf(o.store.state.searcher.state);
     this.schedulerState = copyOf(o.store.state.scheduler.state);
     o.store.onFault((f) => this.onEnvironmentFault(f));
@@ -159,11 +171,14 @@ export class Orchestrator {
     return this.pausing;
   }
 
+  /** What the run waits for, in words: for a run that stalls (a bug), so the report can say where. */
+  describeWait(): string {
+    const live = [...this.live.values()].map((l) => `${l.record.id} ${l.record.status}${l.ended ? ' (ended)' : ''}`);
+    const flags = [this.pausing && 'pausing', this.quitting && 'quitting', this.finished && 'finished', this.halted !== null && 'halted'].filter(Boolean);
+    return `live trials: ${live.join(', ') || 'none'}; ${flags.join(', ') || 'running'}; suspects ${this.suspects.size}, held ${this.held.size}`;
+  }
+
   run(): Promise<RunOutcome> {
-    const done = new Promise<RunOutcome>((resolve, reject) => {
-      this.resolveRun = resolve;
-      this.rejectRun = reject;
-    });
     // pause_after counts this run's wall-clock time: a resumed session has its whole budget again.
     // A resume with nothing to run but trials paused one by one means: run them.
     const open = this.state.trials.filter((t) => ['pending', 'paused', 'waiting'].includes(t.status));
@@ -173,7 +188,7 @@ export class Orchestrator {
     const after = this.state.spec.pause_after;
     if (after !== null) this.later(after, () => this.requestPause(`pause_after ${formatDuration(after)}: this run's time is up`));
     this.fill();
-    return done;
+    return this.ending;
   }
 
   private later(seconds: number, f: () => void): void {

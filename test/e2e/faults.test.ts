@@ -8,6 +8,8 @@ import { loadSessionState, SessionStore } from '../../src/session/store.js';
 import { SESSION_SCHEMA, type SessionState } from '../../src/session/state.js';
 import { loadDefaultSpec } from '../../src/spec/load-spec.js';
 import { createScheduler, createSearcher } from '../../src/search/index.js';
+import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
+import { LocalLauncher } from '../../src/orchestrator/launcher.js';
 
 // Faults of the disk are the environment's, not a trial's (DESIGN §5.8): tune pauses the session, says what
 // failed in one line, exits 1, and marks nothing failed; once the disk is fixed the session resumes and ends
@@ -125,6 +127,31 @@ test('the journal keeps whole lines when the disk refuses a write, and catches u
   const loaded = loadSessionState(dir);
   assert.equal(loaded.seq, store.state.seq);
   assert.equal(loaded.seq, n + 5);
+});
+
+test('a disk that refused a write before the run began halts it at once: the run ends, paused, and says why', async (t) => {
+  const disk = mountTmpfs('size=64k');
+  if (typeof disk !== 'string') return t.skip(disk.skip);
+  const dir = join(disk, 'session');
+  execFileSync('mkdir', [dir]);
+  const { spec } = loadDefaultSpec(tmpDir());
+  const state: SessionState = {
+    schema: SESSION_SCHEMA, id: 'session', experiment: 'x', createdAt: new Date(0).toISOString(), status: 'running', spec,
+    specRaw: {}, specFile: null, specHash: '', baseDir: '/', searcher: { type: spec.searcher.type, state: createSearcher(spec).getState(), finished: false },
+    scheduler: { type: spec.scheduler.type, state: createScheduler(spec).getState() }, scheduleWriteBack: null, schedules: {}, trials: [], seq: 0,
+  };
+  const store = SessionStore.create(dir, state);
+  // As when a resume journals its start on a disk that has just filled up.
+  const note = 'n'.repeat(700);
+  for (let n = 0; store.fault === null && n < 1000; n++) store.append({ type: 'session_resumed', pid: n, note });
+  assert.match(store.fault?.reason ?? '', /ENOSPC/);
+  const orchestrator = new Orchestrator({ store, searcher: createSearcher(spec), scheduler: createScheduler(spec), launcher: new LocalLauncher(), trialArgv: ['node', '-e', ''], trialCwd: tmpDir(), specLabel: 'test' });
+  // It used to end before run() made the promise it returns, which then never settled (exit 13, silently).
+  assert.equal(await orchestrator.run(), 'paused');
+  assert.match(orchestrator.haltReason ?? '', /ENOSPC/);
+  assert.equal(store.state.trials.length, 0, 'no trial was started on the full disk');
+  remount(disk, 'size=4m');
+  store.close();
 });
 
 const journalTypes = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string });
