@@ -9,7 +9,7 @@
  * `npm run chaos` runs the full set (test/chaos/run.ts); test/e2e/chaos.test.ts a short one.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, resultsJson, runTune, sleep, startTune, testRng, tmpDir, writeSpec, type ResultsDoc } from '../helpers/tune.js';
 
@@ -23,6 +23,8 @@ export interface ChaosOptions {
   concurrency: number;
   seed: number;
   log?: (line: string) => void;
+  /** Where to copy the sessions (and tune's output) of a run that found problems, to look into them. */
+  keep?: string;
 }
 
 export interface ChaosReport {
@@ -183,13 +185,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   }
 
   let run: ReturnType<typeof startTune> | null = null;
+  const outputs: string[] = [];
   let exited: { code: number | null; signal: NodeJS.Signals | null; stderr: string } | null = null;
   let current: string | null = null;
   const start = () => {
     if (current) report.resumes++;
-    run = current ? startTune(['--resume-session', current], cwd) : startTune([specFile, '--sessions-root', root], cwd);
+    const args = current ? ['--resume-session', current] : [specFile, '--sessions-root', root];
+    run = startTune(args, cwd);
     exited = null;
-    void run.result.then((r) => (exited = r));
+    void run.result.then((r) => {
+      exited = r;
+      outputs.push(`$ tune ${args.join(' ')}\nexit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    });
   };
   /** Handles the end of a tune process: a completed session is checked, and the next one starts fresh. */
   const settle = async () => {
@@ -259,6 +266,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await settle();
   }
   if (report.sessionsCompleted === 0) report.problems.push('no session completed after the rounds');
+  if (o.keep && report.problems.length) {
+    cpSync(root, join(o.keep, `sessions-c${o.concurrency}`), { recursive: true });
+    writeFileSync(join(o.keep, `tune-output-c${o.concurrency}.txt`), outputs.join('\n'));
+    log(`kept the sessions and tune's output in ${o.keep}`);
+  }
   if (mounted) {
     try { execFileSync('umount', [mounted], { stdio: 'ignore' }); } catch { /* busy: left to the OS */ }
   }
