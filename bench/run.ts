@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (add `-- --quick` for a short smoke run): measures, on this machine, what pausing and
+ * `npm run bench` (add `-- --quick` for a short smoke run, `-- --only tune,…` for some parts): measures, on this machine, what pausing and
  * resuming costs, how long tune takes to get a trial to its first message, how much memory tune itself
  * holds with 16 trials, and how much CPU tune itself uses for 32 fast-reporting trials with the live UI (in
  * a tmux pseudo-terminal) and without it (stdout piped). Writes bench/results/latest.json and prints a
@@ -29,6 +29,13 @@ const RUNTIME_JS = join(ROOT, 'dist', 'trial', 'runtime.js');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
 const QUICK = process.argv.includes('--quick');
+/**
+ * `--only trainer,search,main,data,export`: those parts besides the CLI's own costs (pause, resume, trial
+ * start, memory, CPU, the session store), which always run; without it, every part. `--only tune` runs the
+ * CLI's costs alone, in a few minutes.
+ */
+const ONLY = ((i) => (i < 0 ? null : (process.argv[i + 1] ?? '').split(',')))(process.argv.indexOf('--only'));
+const want = (part: string) => ONLY === null || ONLY.includes(part);
 /** Pauses measured; each pause but the last is followed by a measured resume (so one resume fewer). */
 const PAUSE_CYCLES = QUICK ? 3 : 12;
 const START_TRIALS = QUICK ? 4 : 20; // trials per per-trial-start session
@@ -1039,12 +1046,12 @@ async function main(): Promise<void> {
   cpu.uiCpu = s4.cpu;
   log('session store: recording a report at 1,000 trials, journal vs whole-state rewrite…');
   const store = measureSessionStore(1000, QUICK ? 500 : 2000);
-  log(`built-in trainer: steps/s against PyTorch and tfjs, and the full-budget figures${QUICK ? ' (quick)' : ''}…`);
-  const trainer = await measureTrainerSpeed({ quick: QUICK, log });
-  log(`search strategies: regret on Branin and Hartmann-6 beside Optuna, iterations to a target under ASHA, Hyperband, BOHB${QUICK ? ' (quick)' : ''}…`);
-  const search = await measureSearchQuality({ quick: QUICK, log });
-  log(`the main job, old (random, 8 trials) against new (TPE + ASHA) and BOHB, alternating${QUICK ? ' (quick: shortened, not comparable)' : ''}…`);
-  const mainJob = await measureMainJob({ quick: QUICK, log });
+  if (want('trainer')) log(`built-in trainer: steps/s against PyTorch and tfjs, and the full-budget figures${QUICK ? ' (quick)' : ''}…`);
+  const trainer = want('trainer') ? await measureTrainerSpeed({ quick: QUICK, log }) : null;
+  if (want('search')) log(`search strategies: regret on Branin and Hartmann-6 beside Optuna, iterations to a target under ASHA, Hyperband, BOHB${QUICK ? ' (quick)' : ''}…`);
+  const search = want('search') ? await measureSearchQuality({ quick: QUICK, log }) : null;
+  if (want('main')) log(`the main job, old (random, 8 trials) against new (TPE + ASHA) and BOHB, alternating${QUICK ? ' (quick: shortened, not comparable)' : ''}…`);
+  const mainJob = want('main') ? await measureMainJob({ quick: QUICK, log }) : null;
   const loadAfter = loadavg();
 
   const pick = (k: keyof PauseSample) => pr.pause.map((p) => p[k] as number);
@@ -1132,12 +1139,14 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  writeFileSync(join(RESULTS_DIR, 'trainer-speed.json'), JSON.stringify(trainer, null, 2) + '\n');
-  process.stdout.write(`\n${formatTrainerSpeed(trainer)}\n`);
-  process.stdout.write(`\n${formatSearchQuality(search)}\n`);
-  process.stdout.write(`\n${formatMainJob(mainJob)}\n`);
-  await benchDataLoad({ quick: QUICK, log });
-  await benchExportPeer();
+  if (trainer) {
+    writeFileSync(join(RESULTS_DIR, 'trainer-speed.json'), JSON.stringify(trainer, null, 2) + '\n');
+    process.stdout.write(`\n${formatTrainerSpeed(trainer)}\n`);
+  }
+  if (search) process.stdout.write(`\n${formatSearchQuality(search)}\n`);
+  if (mainJob) process.stdout.write(`\n${formatMainJob(mainJob)}\n`);
+  if (want('data')) await benchDataLoad({ quick: QUICK, log });
+  if (want('export')) await benchExportPeer();
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`\nwrote ${file}\n`);
 }
