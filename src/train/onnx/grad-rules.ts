@@ -40,8 +40,9 @@ export const gradRules: { readonly [K in OpType]: Rule<K> } = {
   Div: (g, y) => [div(g, y.inputs[1]), neg(div(mul(g, y), y.inputs[1]))],
   // y = -x
   Neg: (g) => [neg(g)],
-  // y = max(x, 0); the kink at 0 gets gradient 0, as in PyTorch
-  Relu: (g, y) => [where(greater(y.inputs[0], 0), g, 0)],
+  // y = max(x, 0); the kink at 0 gets gradient 0, as in PyTorch. The mask reads y (y > 0 exactly where
+  // x > 0), not x: then x feeds the Relu alone and ONNX Runtime fuses a Gemm before it into one kernel.
+  Relu: (g, y) => [where(greater(y, 0), g, 0)],
   // y = tanh(x);  dy/dx = 1 - y^2
   Tanh: (g, y) => [mul(g, sub(1, mul(y, y)))],
   // y = 1 / (1 + e^-x);  dy/dx = y (1 - y)
