@@ -241,6 +241,9 @@ export function toModel(graph: Graph, outputNames?: readonly string[]): P.ModelP
       case 'ScatterNDAdd':
         node('ScatterND', input, [str('reduction', 'add')]);
         break;
+      case 'ScatterElementsAdd':
+        node('ScatterElements', input, [int('axis', v.attrs.axis), str('reduction', 'add')]);
+        break;
       case 'Reshape':
       case 'Expand':
         node(v.op, [input[0], i64(v.attrs.shape)]);
