@@ -5,6 +5,7 @@
  * - a whole Trainer step vs the time inside session.run (the difference is JS: batch fill, the gradients'
  *   copy into the parameter store and the fused update) and vs session.run alone on prepared tensors;
  * - ONNX Runtime's own profile: kernel time by operator, and the run time not spent in kernels.
+ * - each matrix product's median time and GFLOP/s, with its operand and result shapes.
  * A diagnostic for the bench report; it changes nothing.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -126,4 +127,21 @@ if (profiled.profileFile) {
   console.log(`  ORT profile over ${runsTimed} runs: model_run ${runUs.toFixed(0)} us, of which kernels ${kernelUs.toFixed(0)} us (${kernels.length / runsTimed} kernel launches a run)`);
   const sorted = [...byOp.entries()].sort((a, b) => b[1] - a[1]);
   console.log('  kernel time by operator (us a run):', sorted.map(([k, v]) => `${k} ${(v / runsTimed).toFixed(1)}`).join(', '));
+  // Each matrix product on its own: median time and GFLOP/s, which show a product that packs its operand
+  // slowly (a weight read across its rows) or finds it out of cache.
+  const gemms = new Map<string, { durs: number[]; shapes: number[][] }>();
+  for (const k of kernels) {
+    if (k.args?.op_name !== 'Gemm' && k.args?.op_name !== 'FusedGemm') continue;
+    const shapes = ((k.args as { input_type_shape?: Record<string, number[]>[] }).input_type_shape ?? []).map((t) => Object.values(t)[0]);
+    const e = gemms.get(k.name) ?? { durs: [], shapes };
+    e.durs.push(k.dur);
+    gemms.set(k.name, e);
+  }
+  for (const [name, { durs, shapes }] of gemms) {
+    const med = [...durs].sort((a, b) => a - b)[durs.length >> 1];
+    const out = (events.find((e) => e.name === name) as { args?: { output_type_shape?: Record<string, number[]>[] } }).args?.output_type_shape?.[0];
+    const [m, n] = out ? Object.values(out)[0] : [0, 0];
+    const k = shapes[0] ? (shapes[0][0] === m ? shapes[0][1] : shapes[0][0]) : 0;
+    console.log(`    ${name.replace('_kernel_time', '').padEnd(16)} ${shapes.map((s) => `[${s.join(',')}]`).join(' ')} -> [${m},${n}]: ${med} us, ${((2 * m * n * k) / med / 1e3).toFixed(0)} GFLOP/s`);
+  }
 }

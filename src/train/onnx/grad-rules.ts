@@ -9,8 +9,8 @@
  */
 import { isFloat, type Node, type OpType, type Value } from './graph.js';
 import {
-  add, cast, div, equal, exp, expand, gemm, geluParts, GELU_Z1, GELU_Z3, greater, layerNormStats, matmul, mul, neg, pow,
-  reduceMean, reduceSum, reshape, scatterNDAdd, softmax, sqrt, sub, transpose, where, zeros,
+  add, cast, div, exp, expand, gemm, geluParts, GELU_Z1, GELU_Z3, greater, layerNormStats, matmul, mul, neg, pow,
+  reduceMean, reduceSum, reshape, scatterElementsAdd, scatterNDAdd, softmax, sqrt, sub, transpose, where, zeros,
 } from './ops.js';
 import { numel } from './shape.js';
 
@@ -40,8 +40,9 @@ export const gradRules: { readonly [K in OpType]: Rule<K> } = {
   Div: (g, y) => [div(g, y.inputs[1]), neg(div(mul(g, y), y.inputs[1]))],
   // y = -x
   Neg: (g) => [neg(g)],
-  // y = max(x, 0); the kink at 0 gets gradient 0, as in PyTorch
-  Relu: (g, y) => [where(greater(y.inputs[0], 0), g, 0)],
+  // y = max(x, 0); the kink at 0 gets gradient 0, as in PyTorch. The mask reads y (y > 0 exactly where
+  // x > 0), not x: then x feeds the Relu alone and ONNX Runtime fuses a Gemm before it into one kernel.
+  Relu: (g, y) => [where(greater(y, 0), g, 0)],
   // y = tanh(x);  dy/dx = 1 - y^2
   Tanh: (g, y) => [mul(g, sub(1, mul(y, y)))],
   // y = 1 / (1 + e^-x);  dy/dx = y (1 - y)
@@ -102,13 +103,14 @@ export const gradRules: { readonly [K in OpType]: Rule<K> } = {
   Softmax: (g, y) => [mul(y, sub(g, reduceSum(mul(g, y), [y.attrs.axis], true)))],
   // y = x - logsumexp(x) along axis;  dx = g - softmax(x) * sum(g)
   LogSoftmax: (g, y) => [sub(g, mul(exp(y), reduceSum(g, [y.attrs.axis], true)))],
-  // y[i] = -log softmax(z[i])[label[i]];  dz[i] = g[i] (softmax(z[i]) - onehot(label[i])); labels have none
+  // y[i] = -log softmax(z[i])[label[i]];  dz[i] = g[i] (softmax(z[i]) - onehot(label[i])); labels have none.
+  // softmax - onehot is written as softmax with -1 added at each row's label: one kernel instead of a
+  // one-hot's three and a Sub, and s + (-1) is s - 1 to the bit.
   SoftmaxCrossEntropy: (g, y) => {
     const [z, labels] = y.inputs;
-    const [n, classes] = z.shape;
-    const range = z.graph.constant('int64', [classes], BigInt64Array.from({ length: classes }, (_, i) => BigInt(i)));
-    const hot = cast(equal(reshape(labels, [n, 1]), range), z.dtype);
-    return [mul(sub(softmax(z, 1), hot), reshape(g, [n, 1])), null];
+    const [n] = z.shape;
+    const minusOne = z.graph.constant(z.dtype, [n, 1], z.dtype === 'float32' ? new Float32Array(n).fill(-1) : new Float64Array(n).fill(-1));
+    return [mul(scatterElementsAdd(softmax(z, 1), reshape(labels, [n, 1]), minusOne, 1), reshape(g, [n, 1])), null];
   },
   // y = xhat * scale + bias, xhat = (x - mean) * rstd over axes [axis, rank). In float32 the mean and rstd
   // are the ones the forward kernel computed (its optional outputs); ONNX gives those only as float32, so

@@ -66,6 +66,7 @@ export interface AuxOpAttrs {
   Greater: NoAttrs;
   Equal: NoAttrs;
   ScatterNDAdd: NoAttrs;
+  ScatterElementsAdd: { readonly axis: number };
   /** Joins tensors along one axis; used to flatten gradients into one vector, so it needs no rule. */
   Concat: { readonly axis: number };
   /**

@@ -246,6 +246,21 @@ export function scatterNDAdd(data: Value, indices: Value, updates: Value): Value
   return data.graph.node('ScatterNDAdd', [data, indices, updates], {}, data.dtype, data.shape);
 }
 
+/**
+ * A copy of `data` with `updates` added at `indices` along `axis` (ONNX ScatterElements, reduction "add"):
+ * for axis 1, out[i][indices[i][j]] += updates[i][j]. indices and updates share one shape, of data's rank.
+ */
+export function scatterElementsAdd(data: Value, indices: Value, updates: Value, axis: number): Value {
+  const op = 'ScatterElements';
+  if (indices.dtype !== 'int64') fail(op, `indices must be int64, got ${desc(indices)}`);
+  sameDType(op, data, updates);
+  if (fmtShape(indices.shape) !== fmtShape(updates.shape) || indices.shape.length !== data.shape.length) {
+    fail(op, `indices ${fmtShape(indices.shape)} and updates ${fmtShape(updates.shape)} must share one shape of rank ${data.shape.length}`);
+  }
+  if (!Number.isInteger(axis) || axis < 0 || axis >= data.shape.length) fail(op, `axis ${axis} is out of range for ${desc(data)}`);
+  return data.graph.node('ScatterElementsAdd', [data, indices, updates], { axis }, data.dtype, data.shape);
+}
+
 // ---- shape ----
 
 /** Reshape with at most one -1, resolved here so the graph holds only static shapes. */
