@@ -10,8 +10,27 @@ import type { GptSizes } from './models/gpt.js';
 import type { MlpSizes } from './models/mlp.js';
 
 const FORMAT = 'tune-trainer-state';
-/** 2: the MLP's weights are stored [out, in] (models/mlp.ts); a version 1 file holds them [in, out]. */
+/**
+ * 2: the MLP's weights are stored [out, in] (models/mlp.ts); a version 1 file holds them [in, out], and is
+ * still read (its MLP matrices transposed as they load: see layoutOf), so older sessions resume.
+ */
 const VERSION = 2;
+const READS = [1, 2];
+
+/**
+ * Whether a checkpoint of `version` holds a parameter of the current shape `shape` transposed (saved with
+ * its two dimensions swapped), so that it must be transposed as it loads. Only version 1's MLP matrices are.
+ */
+export function layoutOf(version: number, kind: 'mlp' | 'gpt', shape: readonly number[]): { transposed: boolean } {
+  return { transposed: version === 1 && kind === 'mlp' && shape.length === 2 };
+}
+
+/** A row-major [rows, cols] matrix as [cols, rows]. */
+export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
+  return out;
+}
 
 export interface TrainerState {
   readonly kind: 'mlp' | 'gpt';
@@ -41,13 +60,13 @@ export function encodeState(s: TrainerState): Json {
   };
 }
 
-export function decodeState(path: string, j: Json): Omit<TrainerState, 'sizes' | 'hyper'> & { sizes: Partial<MlpSizes & GptSizes>; hyper: Partial<Hyperparameters> } {
+export function decodeState(path: string, j: Json): Omit<TrainerState, 'sizes' | 'hyper'> & { sizes: Partial<MlpSizes & GptSizes>; hyper: Partial<Hyperparameters>; version: number } {
   const fail = (what: string): never => {
     throw new Error(`${path}: not a trainer checkpoint this tune can read (${what})`);
   };
   if (!isPlainObject(j)) return fail('its state is not an object');
   if (j.format !== FORMAT) fail(`format ${JSON.stringify(j.format)}`);
-  if (j.version !== VERSION) fail(`state version ${JSON.stringify(j.version)}, this tune reads ${VERSION}`);
+  if (!READS.includes(j.version as number)) fail(`state version ${JSON.stringify(j.version)}, this tune reads ${READS.join(' and ')}`);
   if (j.kind !== 'mlp' && j.kind !== 'gpt') fail(`model kind ${JSON.stringify(j.kind)}`);
   const whole = (k: string): number => {
     const v = j[k];
@@ -57,6 +76,7 @@ export function decodeState(path: string, j: Json): Omit<TrainerState, 'sizes' |
   if (!Array.isArray(rng) || rng.length !== 4 || !rng.every((w) => typeof w === 'number' && Number.isInteger(w) && w >= 0 && w < 2 ** 32)) fail('bad rng state');
   if (!isPlainObject(j.sizes) || !isPlainObject(j.hyper)) fail('sizes or hyperparameters missing');
   return {
+    version: j.version as number,
     kind: j.kind as 'mlp' | 'gpt',
     // Checked again, value by value, by the model's sizes() and resolveHyper() when the trainer is built.
     sizes: j.sizes as Partial<MlpSizes & GptSizes>,

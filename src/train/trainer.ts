@@ -20,7 +20,7 @@ import { ParamStore } from './fused/store.js';
 import { optimizerScalars, STATE_SLOTS } from './optimizer.js';
 import { growParams, growState, initParams, numel, zeroState, type Tensors } from './params.js';
 import { buildEvalGraph, buildStepGraph, gradSlot, LOGITS, LOSS, slot } from './step-graph.js';
-import { decodeState, encodeState, type TrainerState } from './trainer-state.js';
+import { decodeState, encodeState, layoutOf, transpose2d, type TrainerState } from './trainer-state.js';
 import { mnistTask } from './tasks/mnist.js';
 import { namesTask } from './tasks/names.js';
 import type { Task } from './tasks/types.js';
@@ -56,12 +56,14 @@ function taskFor(kind: ModelKind, sizes: Partial<ModelSizes>): Task<ModelSizes> 
  * One kind of a checkpoint's per-parameter tensors ('p' parameters, 'm' / 'v' optimizer state), checked
  * against the model's parameter list: every one there, float32, of its shape's size.
  */
-function checkpointTensors(path: string, tensors: Record<string, TensorData>, specs: readonly ParamSpec[], kind: string): Tensors {
+/** The tensors of one slot ('p', or an optimizer's), in the current layout whatever the file's version. */
+function checkpointTensors(path: string, tensors: Record<string, TensorData>, specs: readonly ParamSpec[], kind: string, from: { version: number; kind: ModelKind }): Tensors {
   return new Map(specs.map((spec) => {
     const t = tensors[slot(kind, spec.name)];
     const n = numel(spec.shape);
     if (!(t instanceof Float32Array) || t.length !== n) throw new Error(`${path}: tensor ${slot(kind, spec.name)} is missing or not ${n} float32 values`);
-    return [spec.name, t];
+    // Saved [in, out], now [out, in]: the saved matrix has the current shape's dimensions swapped.
+    return [spec.name, layoutOf(from.version, from.kind, spec.shape).transposed ? transpose2d(t, spec.shape[1], spec.shape[0]) : t];
   }));
 }
 
@@ -83,7 +85,7 @@ export function readTrainedModel(path: string, bytes: Buffer): TrainedModel {
   const s = decodeState(path, state);
   const model = (s.kind === 'mlp' ? mlp : gpt) as ModelDef<ModelSizes>;
   const sizes = model.sizes(s.sizes as Partial<ModelSizes>);
-  return { kind: s.kind, sizes, iteration: s.iteration, params: checkpointTensors(path, tensors, model.params(sizes), 'p') };
+  return { kind: s.kind, sizes, iteration: s.iteration, params: checkpointTensors(path, tensors, model.params(sizes), 'p', s) };
 }
 
 /** PyTorch's clip_grad_norm_ factor for a gradient of norm `norm`: min(1, threshold / (norm + 1e-6)). */
@@ -144,8 +146,8 @@ export class Trainer {
     const perm = tensors['data/perm'];
     if (!(perm instanceof Int32Array) || perm.length !== task.trainSize) throw new Error(`${path}: the data order is missing or has the wrong length`);
     const order = new DataOrder(new Uint32Array(perm.buffer, perm.byteOffset, perm.length), s.cursor, s.epoch);
-    const opt = new Map(STATE_SLOTS[hyper.optimizer].map((k) => [k, checkpointTensors(path, tensors, specs, k)]));
-    const trainer = new Trainer(s.kind, task, sizes, hyper, new Rng(s.rng), order, s.iteration, checkpointTensors(path, tensors, specs, 'p'), opt);
+    const opt = new Map(STATE_SLOTS[hyper.optimizer].map((k) => [k, checkpointTensors(path, tensors, specs, k, s)]));
+    const trainer = new Trainer(s.kind, task, sizes, hyper, new Rng(s.rng), order, s.iteration, checkpointTensors(path, tensors, specs, 'p', s), opt);
     return { trainer, extra: s.extra };
   }
 

@@ -113,3 +113,34 @@ test('evaluation is deterministic and does not disturb training (no RNG draws, n
   await plain.release();
   await probed.release();
 });
+
+test('a checkpoint of state version 1 (MLP weights saved [in, out]) still restores, to the same trainer as version 2', async () => {
+  const { parseCheckpoint, saveCheckpoint } = await import('../../src/train/checkpoint.js');
+  const { transpose2d } = await import('../../src/train/trainer-state.js');
+  for (const config of [
+    { kind: 'mlp', seed: 5, sizes: { hidden: 24, depth: 1 }, hyper: { optimizer: 'adamw', batch_size: 8 } },
+    { kind: 'gpt', seed: 5, sizes: { embd: 16, heads: 2, layers: 1 }, hyper: { optimizer: 'sgd', batch_size: 4 } },
+  ] as TrainerConfig[]) {
+    const trainer = Trainer.create(config);
+    await trainer.trainSteps(3);
+    const v2 = join(dir, `now-${config.kind}.ckpt`);
+    trainer.save(v2, null);
+    // The same checkpoint as the previous tune wrote it: version 1, every MLP matrix [in, out].
+    const { state, tensors } = parseCheckpoint(v2, readFileSync(v2));
+    const shapes = trainer.parameterShapes();
+    const old: typeof tensors = {};
+    for (const [key, t] of Object.entries(tensors)) {
+      const shape = shapes.get(key.slice(key.indexOf('/') + 1));
+      old[key] = config.kind === 'mlp' && shape?.length === 2 ? transpose2d(t as Float32Array, shape[0], shape[1]) : t;
+    }
+    const v1 = join(dir, `v1-${config.kind}.ckpt`);
+    saveCheckpoint(v1, { ...(state as Record<string, unknown>), version: 1 } as Parameters<typeof saveCheckpoint>[1], old);
+    if (config.kind === 'mlp') assert.notDeepEqual(old['p/stem.w'], tensors['p/stem.w'], 'the version 1 file holds the matrices in the other layout');
+    const a = Trainer.restore(v2).trainer;
+    const b = Trainer.restore(v1).trainer;
+    assert.deepStrictEqual(b.parameters(), a.parameters());
+    for (const slot of config.hyper?.optimizer === 'adamw' ? ['m', 'v'] : ['m']) assert.deepStrictEqual(b.optimizerState(slot), a.optimizerState(slot));
+    assert.equal(await b.trainSteps(2), await a.trainSteps(2));
+    for (const t of [trainer, a, b]) await t.release();
+  }
+});
