@@ -93,9 +93,8 @@ test('a read-only sessions root is one line and exit 1, with no stack trace', as
   assert.match(lines[0], /^tune: cannot write .*read-only file system \(EROFS\)/);
 });
 
-test('the journal keeps whole lines when the disk refuses a write, and catches up when it takes them again', async (t) => {
-  const disk = mountTmpfs('size=64k');
-  if (typeof disk !== 'string') return t.skip(disk.skip);
+/** A new session of the default spec, its store writing to `disk`. */
+function newStore(disk: string) {
   const dir = join(disk, 'session');
   execFileSync('mkdir', [dir]);
   const { spec } = loadDefaultSpec(tmpDir());
@@ -104,7 +103,13 @@ test('the journal keeps whole lines when the disk refuses a write, and catches u
     specRaw: {}, specFile: null, specHash: '', baseDir: '/', searcher: { type: spec.searcher.type, state: createSearcher(spec).getState(), finished: false },
     scheduler: { type: spec.scheduler.type, state: createScheduler(spec).getState() }, scheduleWriteBack: null, schedules: {}, trials: [], seq: 0,
   };
-  const store = SessionStore.create(dir, state);
+  return { dir, spec, store: SessionStore.create(dir, state) };
+}
+
+test('the journal keeps whole lines when the disk refuses a write, and catches up when it takes them again', async (t) => {
+  const disk = mountTmpfs('size=64k');
+  if (typeof disk !== 'string') return t.skip(disk.skip);
+  const { dir, spec, store } = newStore(disk);
   const faults: string[] = [];
   store.onFault((f) => faults.push(f.reason));
   // Notes large enough that a few hundred fill 64 KB; the store must never throw.
@@ -132,15 +137,7 @@ test('the journal keeps whole lines when the disk refuses a write, and catches u
 test('a disk that refused a write before the run began halts it at once: the run ends, paused, and says why', async (t) => {
   const disk = mountTmpfs('size=64k');
   if (typeof disk !== 'string') return t.skip(disk.skip);
-  const dir = join(disk, 'session');
-  execFileSync('mkdir', [dir]);
-  const { spec } = loadDefaultSpec(tmpDir());
-  const state: SessionState = {
-    schema: SESSION_SCHEMA, id: 'session', experiment: 'x', createdAt: new Date(0).toISOString(), status: 'running', spec,
-    specRaw: {}, specFile: null, specHash: '', baseDir: '/', searcher: { type: spec.searcher.type, state: createSearcher(spec).getState(), finished: false },
-    scheduler: { type: spec.scheduler.type, state: createScheduler(spec).getState() }, scheduleWriteBack: null, schedules: {}, trials: [], seq: 0,
-  };
-  const store = SessionStore.create(dir, state);
+  const { dir, spec, store } = newStore(disk);
   // As when a resume journals its start on a disk that has just filled up.
   const note = 'n'.repeat(700);
   for (let n = 0; store.fault === null && n < 1000; n++) store.append({ type: 'session_resumed', pid: n, note });
