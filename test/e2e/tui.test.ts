@@ -126,63 +126,63 @@ describe('in a real terminal (tmux)', { concurrency: true }, () => {
     for (const t of done.trials) assert.notEqual(t.status, 'running');
   });
 
-  test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the resume line is printed', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+  /**
+   * A spirals search of `trials` trials in its own tmux terminal: `setup` run in the shell first, then
+   * `command` (which echoes EXIT=<code> at the end); returns once trial 0001 has started.
+   */
+  async function plainRun(suffix: string, specName: string, trials: number, setup: string, command: string) {
     const cwd = tmpDir();
     writeSpec(cwd, {
-      name: 'piped',
+      name: specName,
       trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
       search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
-      num_trials: 3,
+      num_trials: trials,
       max_iters: 200000,
       eval_interval: 2000,
       concurrency: 2,
     });
-    const name = `${session}-plain`;
+    const name = `${session}-${suffix}`;
     execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
+    const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
+    const end = Date.now() + 30000;
+    execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && ${setup} && clear`, 'Enter']);
+    execFileSync('tmux', ['send-keys', '-t', name, command, 'Enter']);
+    while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
+    return {
+      shot,
+      press: (key: string) => execFileSync('tmux', ['send-keys', '-t', name, key]),
+      /** The screen once the command has ended. */
+      async ended(): Promise<string> {
+        let s = '';
+        while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
+        return s;
+      },
+      close: () => spawnSync('tmux', ['kill-session', '-t', name]),
+    };
+  }
+
+  test('plain mode keys: with stdout piped but stdin a terminal, p pauses and the resume line is printed', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
+    const run = await plainRun('plain', 'piped', 3, 'unset CI CONTINUOUS_INTEGRATION', `${TUNE_BIN} spec.yaml | cat; echo EXIT=\${PIPESTATUS[0]}`);
     try {
-      const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
-      execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && unset CI CONTINUOUS_INTEGRATION && clear`, 'Enter']);
-      execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml | cat; echo EXIT=\${PIPESTATUS[0]}`, 'Enter']);
-      const end = Date.now() + 30000;
-      while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
-      assert.doesNotMatch(shot(), /p pause all/, 'no Ink UI when stdout is a pipe');
-      execFileSync('tmux', ['send-keys', '-t', name, 'p']);
-      let s = '';
-      while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
+      assert.doesNotMatch(run.shot(), /p pause all/, 'no Ink UI when stdout is a pipe');
+      run.press('p');
+      const s = await run.ended();
       assert.match(s, /pause requested \(p\): waiting for 0000, 0001 to reach a validation boundary/);
       assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/piped\/session_\S+\nEXIT=3/);
     } finally {
-      spawnSync('tmux', ['kill-session', '-t', name]);
+      run.close();
     }
   });
 
   test('in CI with a terminal (CI=true), the plain reporter runs: Ink would draw nothing until the end', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-    const cwd = tmpDir();
-    writeSpec(cwd, {
-      name: 'ci',
-      trial: { builtin: 'spirals-mlp', params: { hidden: 16 } },
-      search_space: { lr: { type: 'loguniform', low: 0.01, high: 0.3 } },
-      num_trials: 2,
-      max_iters: 200000,
-      eval_interval: 2000,
-      concurrency: 2,
-    });
-    const name = `${session}-ci`;
-    execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', '120', '-y', '30', 'bash', '--norc', '--noprofile']);
+    const run = await plainRun('ci', 'ci', 2, 'export CI=true', `${TUNE_BIN} spec.yaml; echo EXIT=$?`);
     try {
-      const shot = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
-      execFileSync('tmux', ['send-keys', '-t', name, `cd ${cwd} && PS1='$ ' && export CI=true && clear`, 'Enter']);
-      execFileSync('tmux', ['send-keys', '-t', name, `${TUNE_BIN} spec.yaml; echo EXIT=$?`, 'Enter']);
-      const end = Date.now() + 30000;
-      while (!/\[0001\] started/.test(shot()) && Date.now() < end) await sleep(100);
-      assert.match(shot(), /\[0000\] started\s+lr=/);
-      assert.doesNotMatch(shot(), /p pause all/);
-      execFileSync('tmux', ['send-keys', '-t', name, 'p']);
-      let s = '';
-      while (!/EXIT=\d/.test((s = shot())) && Date.now() < end) await sleep(100);
-      assert.match(s, /\n\S+ --resume-session \/\S+\/sessions\/ci\/session_\S+\nEXIT=3/);
+      assert.match(run.shot(), /\[0000\] started\s+lr=/);
+      assert.doesNotMatch(run.shot(), /p pause all/);
+      run.press('p');
+      assert.match(await run.ended(), /\n\S+ --resume-session \/\S+\/sessions\/ci\/session_\S+\nEXIT=3/);
     } finally {
-      spawnSync('tmux', ['kill-session', '-t', name]);
+      run.close();
     }
   });
 
