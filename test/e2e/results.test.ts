@@ -1,24 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsTable } from '../../src/cli/results-view.js';
 import { loadSessionState } from '../../src/session/store.js';
-import { ROOT, onlySession, runTune, tmpDir, writeSpec } from '../helpers/tune.js';
+import { onlySession, runTune, tmpDir, writeAccSearch } from '../helpers/tune.js';
 
 /** A finished search of three quick trials reporting val_loss, val_acc and train_loss; one grows its hidden size. */
 async function finishedSession(): Promise<{ cwd: string; dir: string }> {
   const cwd = tmpDir();
-  writeFileSync(join(cwd, 'grow.yaml'), '- name: widen_mlp\n  value: 16\n  max_wait_iters: 200\n');
-  writeSpec(cwd, {
-    name: 'accres',
-    trial: { command: ['node', join(ROOT, 'test', 'fixtures', 'acc-trial.mjs')], params: { delay_ms: 0 }, schedule: 'grow.yaml' },
-    search_space: { x: { type: 'uniform', low: 0, high: 1 }, hidden: { type: 'choice', values: [16, 32] }, weight_decay: { type: 'loguniform', low: 0.001, high: 0.1 } },
-    num_trials: 3,
-    max_iters: 300,
-    eval_interval: 100,
-    concurrency: 3,
-  });
+  writeAccSearch(cwd, { name: 'accres', delayMs: 0, growWait: 200, numTrials: 3, maxIters: 300, concurrency: 3 });
   const r = await runTune(['spec.yaml'], cwd);
   assert.equal(r.code, 0, r.stderr);
   return { cwd, dir: onlySession(cwd, 'accres') };

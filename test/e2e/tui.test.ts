@@ -1,9 +1,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, TUNE_BIN, resultsJson, sleep, tmpDir, writeSpec } from '../helpers/tune.js';
+import { ROOT, TUNE_BIN, resultsJson, sleep, tmpDir, writeAccSearch, writeSpec } from '../helpers/tune.js';
 
 // Drives the real binary in a real terminal (tmux), typing keys the way a person does.
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -194,16 +194,7 @@ describe('in a real terminal (tmux)', { concurrency: true }, () => {
    */
   async function scrollbackSurvives(columns: number, rows: number): Promise<void> {
     const cwd = tmpDir();
-    writeFileSync(join(cwd, 'grow.yaml'), '- name: widen_mlp\n  value: 16\n  max_wait_iters: 300\n  desc: grow\n');
-    writeSpec(cwd, {
-      name: 'accview',
-      trial: { command: ['node', join(ROOT, 'test', 'fixtures', 'acc-trial.mjs')], params: { delay_ms: 200 }, schedule: 'grow.yaml' },
-      search_space: { x: { type: 'uniform', low: 0, high: 1 }, hidden: { type: 'choice', values: [16, 32] }, weight_decay: { type: 'loguniform', low: 0.001, high: 0.1 } },
-      num_trials: 6,
-      max_iters: 1500,
-      eval_interval: 100,
-      concurrency: 2,
-    });
+    writeAccSearch(cwd, { name: 'accview', delayMs: 200, growWait: 300, desc: 'grow', numTrials: 6, maxIters: 1500, concurrency: 2 });
     const name = `${session}-${columns}x${rows}`;
     const raw = join(cwd, 'terminal.raw');
     const t = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });

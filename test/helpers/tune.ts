@@ -176,3 +176,20 @@ export function reportCounter(): (journal: string | null) => number {
     return count;
   };
 }
+
+/**
+ * A search of acc-trial (val_loss, val_acc and train_loss; a hidden size that widen_mlp grows at
+ * `growWait` iterations) over x, hidden and weight_decay, written as spec.yaml with its grow.yaml in cwd.
+ */
+export function writeAccSearch(cwd: string, o: { name: string; delayMs: number; growWait: number; numTrials: number; maxIters: number; concurrency: number; desc?: string }): void {
+  writeFileSync(join(cwd, 'grow.yaml'), `- name: widen_mlp\n  value: 16\n  max_wait_iters: ${o.growWait}\n${o.desc ? `  desc: ${o.desc}\n` : ''}`);
+  writeSpec(cwd, {
+    name: o.name,
+    trial: { command: ['node', join(ROOT, 'test', 'fixtures', 'acc-trial.mjs')], params: { delay_ms: o.delayMs }, schedule: 'grow.yaml' },
+    search_space: { x: { type: 'uniform', low: 0, high: 1 }, hidden: { type: 'choice', values: [16, 32] }, weight_decay: { type: 'loguniform', low: 0.001, high: 0.1 } },
+    num_trials: o.numTrials,
+    max_iters: o.maxIters,
+    eval_interval: 100,
+    concurrency: o.concurrency,
+  });
+}
