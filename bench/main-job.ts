@@ -1,11 +1,13 @@
 /**
- * The main job, old against new (`node --import tsx bench/main-job.ts [--quick]`; needs a built dist/):
+ * The main job, old against new (`node --import tsx bench/main-job.ts [--quick] [--seeds N]`; needs a built dist/):
  * (A) the old main job: the default spec with `searcher: random`, FIFO, 8 trials; (B) the new one: `tune`
  * with no spec (TPE multivariate + ASHA, 24 trials); (C) BOHB: B with `searcher: bohb` under Hyperband
  * (grace 200, η 3). Run alternately A B C A B C on this machine. Per run: wall and CPU seconds (tune and
  * its trials), configurations tried, best val_loss, iterations trained (delivered reports × eval_interval)
  * and iterations until a delivered report reached the target, run A's final best in the same round.
- * Writes bench/results/main-job.json and prints a table. It measures; it asserts nothing.
+ * Writes bench/results/main-job.json and prints a table. It measures; it asserts nothing. `--seeds N`: N
+ * rounds, round r with every spec's seed r - 1 (B then from a spec file), so the medians say how the methods
+ * compare over initial weights and draws, not one seed's luck; without it, 2 rounds of seed 0 (timing only).
  *
  * CPU: tune runs under `sh -c`, which writes its own /proc/<sh>/stat after tune exits; cutime+cstime there
  * is tune and every trial it reaped (tune waits for its trials), before sh reaps that `cat`.
@@ -142,7 +144,7 @@ async function defaultSpec(): Promise<Record<string, unknown>> {
   return dflt;
 }
 
-export async function measureMainJob(opts: { quick: boolean; log: (s: string) => void }): Promise<MainJobResult> {
+export async function measureMainJob(opts: { quick: boolean; log: (s: string) => void; seeds?: number }): Promise<MainJobResult> {
   const t0 = Date.now();
   const machine: Record<string, unknown> = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavg_start: la() };
   const { scheduler: _s, ...noScheduler } = await defaultSpec();
@@ -153,12 +155,14 @@ export async function measureMainJob(opts: { quick: boolean; log: (s: string) =>
     C: { ...(await defaultSpec()), searcher: { type: 'bohb' }, scheduler: { type: 'hyperband', grace_period: 200, reduction_factor: 3 }, ...maxIters },
   };
   const order: Method[] = opts.quick ? ['A', 'B'] : ['A', 'B', 'C'];
-  const rounds = opts.quick ? 1 : 2;
+  const seeds = opts.seeds ?? null;
+  const rounds = opts.quick ? 1 : seeds ?? 2;
   const runs: MainJobRun[] = [];
   for (let round = 1; round <= rounds; round++) {
     let target: number | null = null;
     for (const m of order) {
-      const r = await oneRun(round, m, specs[m], target, opts.log);
+      const spec = seeds === null ? specs[m] : { ...(specs[m] ?? (await defaultSpec())), seed: round - 1 };
+      const r = await oneRun(round, m, spec, target, opts.log);
       if (m === 'A') target = r.best_val_loss;
       runs.push(r);
     }
@@ -179,7 +183,7 @@ export async function measureMainJob(opts: { quick: boolean; log: (s: string) =>
   const medOf = (w: 'B_A' | 'C_A') => Object.fromEntries(keys.map((k) => [k, median(ratios.map((x) => x[w][k]))]));
   return {
     quick: opts.quick, comparable: !opts.quick,
-    note: opts.quick ? 'QUICK: 1 round of A and B at max_iters 600 (B from a spec file), no C: NOT comparable with the main job' : `${rounds} rounds, A B C alternating; every spec keeps seed 0, so rounds differ only by timing (concurrency 2 makes the order of results vary)`,
+    note: opts.quick ? 'QUICK: 1 round of A and B at max_iters 600 (B from a spec file), no C: NOT comparable with the main job' : seeds !== null ? `${rounds} rounds, A B C alternating; round r runs every spec with seed r - 1 (B from a spec file: the default spec with that seed)` : `${rounds} rounds, A B C alternating; every spec keeps seed 0, so rounds differ only by timing (concurrency 2 makes the order of results vary)`,
     rounds, specs: { A: specs.A, B: specs.B ?? { default: '`tune --sessions-root DIR` with no spec', ...(await defaultSpec()) }, C: specs.C },
     method: {
       cpu: `tune under sh -c; cutime+cstime of sh (/proc/<sh>/stat after tune exits, CLK_TCK ${clkTck}) = tune + every trial it reaped`,
@@ -224,4 +228,6 @@ export function formatMainJob(r: MainJobResult): string {
   return L.join('\n');
 }
 
-await runStandalone(import.meta.url, RESULTS, measureMainJob, formatMainJob);
+const seedsArg = process.argv.indexOf('--seeds');
+const seeds = seedsArg < 0 ? undefined : Number(process.argv[seedsArg + 1]);
+await runStandalone(import.meta.url, RESULTS, (o) => measureMainJob({ ...o, seeds }), formatMainJob);
