@@ -1,7 +1,7 @@
 /**
  * The main job, old against new (`node --import tsx bench/main-job.ts [--quick] [--seeds N]`; needs a built dist/):
  * (A) the old main job: the default spec with `searcher: random`, FIFO, 8 trials; (B) the new one: `tune`
- * with no spec (TPE multivariate + ASHA, 24 trials); (C) BOHB: B with `searcher: bohb` under Hyperband
+ * with no spec (TPE multivariate + ASHA, 16 trials, grace 600); (C) BOHB: B with `searcher: bohb` under Hyperband
  * (grace 200, η 3). Run alternately A B C A B C on this machine. Per run: wall and CPU seconds (tune and
  * its trials), configurations tried, best val_loss, iterations trained (delivered reports × eval_interval)
  * and iterations until a delivered report reached the target, run A's final best in the same round.
@@ -24,7 +24,7 @@ const TUNE_BIN = join(ROOT, 'bin', 'tune'); // the real bin, never through npx o
 const RESULTS = join(ROOT, 'bench', 'results', 'main-job.json');
 const HANG_GUARD_MS = 30 * 60_000; // a guard against a hung run, not a timing assertion
 type Method = 'A' | 'B' | 'C';
-const LABEL: Record<Method, string> = { A: 'A old: random, FIFO, 8', B: 'B new: TPE-mv + ASHA, 24', C: 'C BOHB + Hyperband, 24' };
+const LABEL: Record<Method, string> = { A: 'A old: random, FIFO, 8', B: 'B new: TPE-mv + ASHA, 16', C: 'C BOHB + Hyperband, 16' };
 type Ev = { type: string; id?: string; iteration?: number; t: number; metrics?: Record<string, number>; delivered?: true };
 
 export interface MainJobRun {

@@ -182,7 +182,7 @@ test('the main job (tune with no spec) is a TPE search under ASHA', async () => 
   const { DEFAULT_SPEC } = await import('../../src/spec/default-spec.js');
   const spec = validateSpec(DEFAULT_SPEC, '<default>', new Map(), 'default');
   assert.equal(spec.searcher.type, 'tpe');
-  assert.deepStrictEqual(spec.scheduler, { type: 'asha', grace_period: 200, reduction_factor: 3, max_t: 2400, variant: 'promotion' });
+  assert.deepStrictEqual(spec.scheduler, { type: 'asha', grace_period: 600, reduction_factor: 3, max_t: 2400, variant: 'promotion' });
   assert.ok(spec.num_trials > 8, 'more configurations than the random search it replaced');
 });
 
