@@ -161,6 +161,11 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
 
   // Stopped for a reason that is no trial's failure (the disk, a trial that cannot run), or the disk refused
   // a write while closing: one line says what, the session stays resumable, and the exit code is 1 (DESIGN §7).
+  // One empty line between the run's output and the ending. Ink, unmounting, already leaves one where its
+  // frame was; a second made a gap of two in the terminal.
+  const gap = () => {
+    if (!useUi) ctx.out('');
+  };
   const trouble = orchestrator.haltReason ?? (store.fault ? describeFault(store.fault) : null);
   if (trouble) ctx.err(`tune: ${trouble}`);
   if (outcome === 'paused') {
@@ -169,7 +174,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     const waiting = s.trials.filter((t) => t.status === 'waiting').length;
     const pending = s.trials.filter((t) => t.status === 'pending').length;
     const done = s.trials.filter((t) => t.status === 'completed' || t.status === 'stopped').length;
-    ctx.out('');
+    gap();
     const trials = (n: number) => `${n} trial${n === 1 ? '' : 's'}`;
     // Said when the spec paused it (pause_after, pause_when); a key or signal the user sent needs no telling.
     const why = !quitBy && !trouble && orchestrator.pauseReason && /^pause_/.test(orchestrator.pauseReason) ? ` by ${orchestrator.pauseReason}` : '';
@@ -178,7 +183,7 @@ export async function driveSession(store: SessionStore, lock: SessionLock, trial
     ctx.out(resumeCommand(ctx.cwd, store.dir, ctx.scriptPath, ctx.env.PATH));
     return trouble ? EXIT.internal : EXIT.paused;
   }
-  ctx.out('');
+  gap();
   ctx.out(resultsTable(store.state, { sessionDir: store.dir }));
   ctx.out('');
   ctx.out(`Session ${outcome} in ${store.dir}`);
