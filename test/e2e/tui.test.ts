@@ -90,6 +90,8 @@ describe('in a real terminal (tmux)', { concurrency: true }, () => {
     assert.match(lines[exitAt - 2], /^To resume exactly where it stopped, run:$/);
     assert.match(resume, /^\/\S*bin\/tune --resume-session \/\S+\/sessions\/tui\/session_\S+$/);
     assert.match(s, /Paused: 0 trials done, 3 paused, 0 pending, 2 not started/);
+    // One empty line before it, where the frame was: Ink's own, not that and another.
+    assert.match(s, /\S\n\nPaused: /);
     // The live frame left the screen: its keys line is gone from what remains.
     assert.doesNotMatch(s.slice(s.indexOf('Paused:')), /p pause all/);
     const dir = resume.split(' ').pop() as string;
