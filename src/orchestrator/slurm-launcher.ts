@@ -65,9 +65,10 @@ function scancel(args: string[], env: NodeJS.ProcessEnv, failed: (why: string) =
   let stderr = '';
   c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   c.on('error', (e: NodeJS.ErrnoException) => failed(`scancel cannot run (${e.code ?? e.message})`));
-  // scancel also fails for a job that has just ended: that one is gone anyway, and the caller checks.
   c.on('close', (code) => {
-    if (code !== 0) failed(stderr.trim().split('\n').pop()?.replace(/^scancel: error: /, '') || `scancel exited with code ${code}`);
+    const why = stderr.trim().split('\n').pop()?.replace(/^scancel: error: /, '') || `scancel exited with code ${code}`;
+    // A job that has just ended cannot be cancelled either: that is no failure, it is gone.
+    if (code !== 0 && !/invalid job id|already completing|already finished/i.test(why)) failed(why);
   });
 }
 
@@ -151,7 +152,7 @@ export class SlurmLauncher implements Launcher {
         if (signal !== null) cancel();
         // stdout.log is complete before the exit is handled (a failure quotes it, a test reads it).
         const note = unanswered === null ? undefined :
-          `Slurm did not cancel ${handle.job ? `job ${handle.job}` : `the job named ${name}`} (${unanswered}), so tune ended srun itself; if the job still shows in squeue, resuming the session cancels it`;
+          `Slurm did not cancel ${handle.job ? `job ${handle.job}` : `the job named ${name}`} (${unanswered}), so tune ended srun itself; should the job still show in squeue once the controller is back, scancel ${handle.job ?? `--name=${name}`} ends it`;
         void finishStdout().then(() => resolve({ code, signal, spawnError, ...(note ? { note } : {}) }));
       });
     });

@@ -329,7 +329,7 @@ test('quit with the controller down still ends: tune stops waiting for scancel, 
   const dir = onlySession(cwd, 'slurm');
   const said = events(dir).filter((e) => e.type === 'trial_interrupted').map((e) => (e as { reason?: string }).reason ?? '');
   assert.equal(said.length, 2);
-  for (const reason of said) assert.match(reason, /^Slurm did not cancel job \d+ \(.*Unable to contact slurm controller.*\), so tune ended srun itself; if the job still shows in squeue, resuming the session cancels it$/);
+  for (const reason of said) assert.match(reason, /^Slurm did not cancel job \d+ \(.*Unable to contact slurm controller.*\), so tune ended srun itself; should the job still show in squeue once the controller is back, scancel \d+ ends it$/);
   assert.match(r.stdout, /\[000[01]\] stopped +Slurm did not cancel job \d+/);
   // srun is gone, so the node's daemon ends the job's tasks; the controller, back, sees the jobs end.
   let left = cluster.jobs();
