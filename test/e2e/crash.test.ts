@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { onlySession, resultsJson, ROOT, runTune, startTune, tmpDir, waitFor, writeSpec } from '../helpers/tune.js';
+import { onlySession, reportCounter, resultsJson, ROOT, runTune, startTune, tmpDir, waitFor, writeSpec } from '../helpers/tune.js';
 
 const mlpSpec = {
   name: 'crashy',
@@ -16,13 +16,8 @@ const mlpSpec = {
   seed: 5,
 };
 
-function reportCount(sessionDir: string): number {
-  try {
-    return readFileSync(join(sessionDir, 'events.jsonl'), 'utf8').split('"type":"report"').length - 1;
-  } catch {
-    return 0;
-  }
-}
+const countReports = reportCounter();
+const reportCount = (sessionDir: string): number => countReports(join(sessionDir, 'events.jsonl'));
 
 /** Trial processes still alive for a session (a crashed tune must not leave them training). */
 function liveTrials(sessionDir: string): number[] {

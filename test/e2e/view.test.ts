@@ -1,9 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, TUNE_BIN, runTune, sleep, startTune, tmpDir, treeHashes, writeSpec } from '../helpers/tune.js';
+import { ROOT, TUNE_BIN, reportCounter, runTune, sleep, startTune, tmpDir, treeHashes, writeSpec } from '../helpers/tune.js';
 
 // tune view (a read-only live view, driven in a real terminal by tmux) and tune ls (issue 16).
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -36,7 +36,8 @@ const spec = (maxIters: number, name = 'viewed') => ({
 });
 
 const only = (cwd: string, name: string) => join(cwd, 'sessions', name, readdirSync(join(cwd, 'sessions', name))[0]);
-const reports = (dir: string) => readFileSync(join(dir, 'events.jsonl'), 'utf8').split('"type":"report"').length - 1;
+const countReports = reportCounter();
+const reports = (dir: string) => countReports(join(dir, 'events.jsonl'));
 
 test('tune view: the live view of a paused session, and of a live one as it runs, changes no byte of either', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
   const cwd = tmpDir();
