@@ -12,7 +12,7 @@ import type { MlpSizes } from './models/mlp.js';
 const FORMAT = 'tune-trainer-state';
 /**
  * 2: the MLP's weights are stored [out, in] (models/mlp.ts); a version 1 file holds them [in, out], and is
- * still read (its MLP matrices transposed as they load: see layoutOf), so older sessions resume.
+ * still read (its MLP matrices transposed as they load: see savedTransposed), so older sessions resume.
  */
 const VERSION = 2;
 const READS = [1, 2];
@@ -21,8 +21,8 @@ const READS = [1, 2];
  * Whether a checkpoint of `version` holds a parameter of the current shape `shape` transposed (saved with
  * its two dimensions swapped), so that it must be transposed as it loads. Only version 1's MLP matrices are.
  */
-export function layoutOf(version: number, kind: 'mlp' | 'gpt', shape: readonly number[]): { transposed: boolean } {
-  return { transposed: version === 1 && kind === 'mlp' && shape.length === 2 };
+export function savedTransposed(version: number, kind: 'mlp' | 'gpt', shape: readonly number[]): boolean {
+  return version === 1 && kind === 'mlp' && shape.length === 2;
 }
 
 /** A row-major [rows, cols] matrix as [cols, rows]. */

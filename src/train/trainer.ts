@@ -20,7 +20,7 @@ import { ParamStore } from './fused/store.js';
 import { optimizerScalars, STATE_SLOTS } from './optimizer.js';
 import { growParams, growState, initParams, numel, zeroState, type Tensors } from './params.js';
 import { buildEvalGraph, buildStepGraph, gradSlot, LOGITS, LOSS, slot } from './step-graph.js';
-import { decodeState, encodeState, layoutOf, transpose2d, type TrainerState } from './trainer-state.js';
+import { decodeState, encodeState, savedTransposed, transpose2d, type TrainerState } from './trainer-state.js';
 import { mnistTask } from './tasks/mnist.js';
 import { namesTask } from './tasks/names.js';
 import type { Task } from './tasks/types.js';
@@ -63,7 +63,7 @@ function checkpointTensors(path: string, tensors: Record<string, TensorData>, sp
     const n = numel(spec.shape);
     if (!(t instanceof Float32Array) || t.length !== n) throw new Error(`${path}: tensor ${slot(kind, spec.name)} is missing or not ${n} float32 values`);
     // Saved [in, out], now [out, in]: the saved matrix has the current shape's dimensions swapped.
-    return [spec.name, layoutOf(from.version, from.kind, spec.shape).transposed ? transpose2d(t, spec.shape[1], spec.shape[0]) : t];
+    return [spec.name, savedTransposed(from.version, from.kind, spec.shape) ? transpose2d(t, spec.shape[1], spec.shape[0]) : t];
   }));
 }
 
