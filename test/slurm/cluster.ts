@@ -27,6 +27,8 @@ export interface Cluster {
   node: string;
   /** Jobs the cluster knows (pending, running or completing): id, name, state. */
   jobs(): { job: string; name: string; state: string }[];
+  /** Cancels every job and waits until the queue is empty. */
+  cancelAll(): Promise<void>;
   /** Cancels every job, waits for them to end, and stops the daemons by the PIDs in their pid files. */
   stop(): Promise<void>;
   /** Stops the controller alone (a cluster whose controller is down or unreachable); jobs run on. */
@@ -164,10 +166,16 @@ export async function startCluster(): Promise<Cluster> {
     const [job, name, st] = l.trim().split(/\s+/);
     return { job, name, state: st };
   });
+  const cancelAll = async () => {
+    const left = jobs();
+    if (left.length) run('scancel', left.map((j) => j.job), env);
+    await until('every job ended', () => jobs().length === 0, logs);
+  };
   return {
     env: { SLURM_CONF: conf },
     node,
     jobs,
+    cancelAll,
     async stopController() {
       const pid = Number(readFileSync(pidFiles.slurmctld, 'utf8').trim());
       process.kill(pid, 'SIGTERM');
@@ -181,9 +189,7 @@ export async function startCluster(): Promise<Cluster> {
       await until('the controller answers', () => spawnSync('squeue', ['--noheader'], { env }).status === 0, logs);
     },
     async stop() {
-      const left = jobs();
-      if (left.length) run('scancel', left.map((j) => j.job), env);
-      await until('every job ended', () => jobs().length === 0, logs);
+      await cancelAll();
       // Read again: the files are the record of which processes are the daemons.
       for (const file of [pidFiles.slurmd, pidFiles.slurmctld, pidFiles.munged]) {
         const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN;
