@@ -26,7 +26,7 @@ import { machineBasics, runStandalone } from './standalone.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'data-load.json');
-const DIST = join(ROOT, 'dist');
+const DIST = join(ROOT, 'dist', 'src');
 
 type Mode = 'json' | 'cold' | 'warm';
 const MODES: readonly Mode[] = ['json', 'cold', 'warm'];

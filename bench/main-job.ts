@@ -140,7 +140,7 @@ async function oneRun(round: number, method: Method, spec: Record<string, unknow
 
 let dflt: Record<string, unknown> | null = null;
 async function defaultSpec(): Promise<Record<string, unknown>> {
-  dflt ??= ((await import(pathToFileURL(join(ROOT, 'dist', 'spec', 'default-spec.js')).href)) as { DEFAULT_SPEC: Record<string, unknown> }).DEFAULT_SPEC;
+  dflt ??= ((await import(pathToFileURL(join(ROOT, 'dist', 'src', 'spec', 'default-spec.js')).href)) as { DEFAULT_SPEC: Record<string, unknown> }).DEFAULT_SPEC;
   return dflt;
 }
 

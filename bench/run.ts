@@ -25,7 +25,7 @@ import { benchExportPeer } from './export-peer.js';
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The real bin, started directly (never through npx or npm, whose warnings would mix into stdout). */
 const TUNE_BIN = join(ROOT, 'bin', 'tune');
-const RUNTIME_JS = join(ROOT, 'dist', 'trial', 'runtime.js');
+const RUNTIME_JS = join(ROOT, 'dist', 'src', 'trial', 'runtime.js');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
 const QUICK = process.argv.includes('--quick');
@@ -47,7 +47,7 @@ const CPU_REPEATS = QUICK ? 1 : 5;
  * The built-in pure-TypeScript MLP on generated spirals, under the name the built tune accepts: `mlp` until
  * the ONNX trainer's built-ins came, `spirals-mlp` since (the same worker, renamed).
  */
-const MLP_BUILTIN: string = await import(pathToFileURL(join(ROOT, 'dist', 'spec', 'validate.js')).href)
+const MLP_BUILTIN: string = await import(pathToFileURL(join(ROOT, 'dist', 'src', 'spec', 'validate.js')).href)
   .then((m: { BUILTINS?: readonly string[] }) => (m.BUILTINS?.includes('spirals-mlp') ? 'spirals-mlp' : 'mlp'))
   .catch(() => 'mlp');
 /** A guard against a hung run, not a timing assertion: the bench gives up and says so. */
@@ -1022,7 +1022,7 @@ function cpuRows(cc: Record<string, unknown>, f: (v: number) => string, row: (la
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'bin.js'))) throw new Error('dist/ is missing: run npm run build first (npm run bench does)');
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'bin.js'))) throw new Error('dist/ is missing: run npm run build first (npm run bench does)');
   const began = Date.now();
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 import { BadInputError, EXIT } from '../errors.js';
 import { parseArgs, USAGE } from './args.js';
 import type { CliContext } from './context.js';
@@ -14,7 +15,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
         ctx.out(USAGE);
         return EXIT.completed;
       case 'version': {
-        const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+        const pkg = JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string };
         ctx.out(pkg.version);
         return EXIT.completed;
       }

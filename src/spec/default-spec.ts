@@ -1,7 +1,8 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 
 /** The example schedules ship with tune; the default spec finds them wherever tune is installed. */
-const SCHEDULES = fileURLToPath(new URL('../../schedules/', import.meta.url));
+const SCHEDULES = join(packageRoot(import.meta.url), 'schedules');
 
 /**
  * The main job when `tune` runs with no spec: a multi-fidelity search over a residual MLP on the 10,000
@@ -15,7 +16,7 @@ const SCHEDULES = fileURLToPath(new URL('../../schedules/', import.meta.url));
  */
 export const DEFAULT_SPEC = {
   name: 'mnist-mlp',
-  trial: { builtin: 'mnist-mlp', params: { batch_size: 64, optimizer: 'adamw' }, schedule: `${SCHEDULES}mnist-mlp.yaml` },
+  trial: { builtin: 'mnist-mlp', params: { batch_size: 64, optimizer: 'adamw' }, schedule: join(SCHEDULES, 'mnist-mlp.yaml') },
   search_space: {
     lr: { type: 'loguniform', low: 5e-4, high: 5e-3 },
     hidden: { type: 'choice', values: [128, 256] },

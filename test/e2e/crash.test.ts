@@ -139,7 +139,7 @@ test('a trial killed five times, each time after new progress, still completes: 
 
 test('a trial that hangs (no message for trial.timeout seconds) is killed and restarted, and completes', async () => {
   const cwd = tmpDir();
-  const runtime = pathToFileURL(join(ROOT, 'dist', 'trial', 'runtime.js')).href;
+  const runtime = pathToFileURL(join(ROOT, 'dist', 'src', 'trial', 'runtime.js')).href;
   writeFileSync(join(cwd, 'hang.mjs'), [
     "import { existsSync, writeFileSync } from 'node:fs';",
     "import { join } from 'node:path';",

@@ -17,8 +17,8 @@ import { onlySession, ROOT, runTune, tmpDir, writeSpec } from '../helpers/tune.j
 type Message = { type: string; iteration: number; metrics?: Record<string, number | null>; path?: string };
 
 const WORKERS = {
-  'names-gpt': { argv: [join(ROOT, 'dist', 'trial', 'trainer-worker.js'), 'names-gpt'], config: { embd: 16, heads: 2, layers: 1, batch_size: 8 } },
-  'spirals-mlp': { argv: [join(ROOT, 'dist', 'trial', 'spirals-worker.js')], config: { hidden: 8 } },
+  'names-gpt': { argv: [join(ROOT, 'dist', 'src', 'trial', 'trainer-worker.js'), 'names-gpt'], config: { embd: 16, heads: 2, layers: 1, batch_size: 8 } },
+  'spirals-mlp': { argv: [join(ROOT, 'dist', 'src', 'trial', 'spirals-worker.js')], config: { hidden: 8 } },
 };
 
 /**

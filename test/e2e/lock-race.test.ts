@@ -11,7 +11,7 @@ import { acquireLock, processStartTime } from '../../src/session/lock.js';
 import { ROOT, sleep as sleepMs, tmpDir } from '../helpers/tune.js';
 
 // The contenders are separate processes running the compiled lock (npm test builds dist/ first).
-const LOCK_URL = pathToFileURL(join(ROOT, 'dist', 'session', 'lock.js')).href;
+const LOCK_URL = pathToFileURL(join(ROOT, 'dist', 'src', 'session', 'lock.js')).href;
 
 /**
  * One contender for every round (a process start costs more than the race): prints `ready`, then for each

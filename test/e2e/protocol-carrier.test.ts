@@ -16,7 +16,7 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const noPython = spawnSync(PYTHON, ['-c', 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)']).status === 0 ? false : 'python3 (3.9+) is not available for the Python client';
 
 const TS_TRIAL = `
-import { TrialRuntime } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'trial', 'runtime.js')).href)};
+import { TrialRuntime } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'src', 'trial', 'runtime.js')).href)};
 const rt = new TrialRuntime();
 process.stdout.write('before');
 const d = await rt.report(1, { val_loss: 0.5 });

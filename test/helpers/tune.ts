@@ -3,9 +3,10 @@ import { closeSync, mkdtempSync, openSync, readSync, writeFileSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../src/util/package-root.js';
 
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** The repository: where package.json is, whether this file runs compiled (dist/test/…) or as TypeScript. */
+export const ROOT = packageRoot(import.meta.url);
 /** The real bin, started the way a user starts it (never through npx: npm's warnings would mix in). */
 export const TUNE_BIN = join(ROOT, 'bin', 'tune');
 
@@ -100,10 +101,20 @@ export function treeHashes(dir: string): Record<string, string> {
   return out;
 }
 
+/**
+ * `tune results DIR --json`, run in this process: the same command and code as the bin, without starting a
+ * Node process (tests read results about a hundred times). The bin's own `results --json` is tested
+ * through the real binary in results.test.ts.
+ */
 export async function resultsJson(sessionDir: string, cwd: string): Promise<ResultsDoc> {
-  const r = await runTune(['results', sessionDir, '--json'], cwd);
-  if (r.code !== 0) throw new Error(`tune results failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as ResultsDoc;
+  const { resultsCommand } = await import('../../src/cli/commands/results.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = resultsCommand({ dir: sessionDir, json: true }, {
+    cwd, out: (l) => out.push(l), err: (l) => err.push(l), scriptPath: TUNE_BIN, env: process.env, handleSignals: false, stdoutIsTTY: false, stdinIsTTY: false,
+  });
+  if (code !== 0) throw new Error(`tune results failed: ${err.join('\n')}`);
+  return JSON.parse(out.join('\n')) as ResultsDoc;
 }
 
 export interface ResultsDoc {

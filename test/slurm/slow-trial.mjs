@@ -6,8 +6,8 @@
 // in pieces around the report, so protocol lines land inside the trial's own unfinished lines.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrialRuntime } from '../../dist/trial/runtime.js';
-import { writeFileAtomic } from '../../dist/util/atomic-write.js';
+import { TrialRuntime } from '../../dist/src/trial/runtime.js';
+import { writeFileAtomic } from '../../dist/src/util/atomic-write.js';
 
 const rt = new TrialRuntime();
 process.on('SIGTERM', () => {

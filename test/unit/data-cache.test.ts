@@ -123,8 +123,8 @@ test('where the cache lives: TUNE_CACHE_DIR, else $XDG_CACHE_HOME/tune when abso
 test('processes converting at the same moment leave one whole file and no temporary ones', async (t) => {
   const dir = tmpDir('tune-cache-');
   const size = 8 << 20; // about MNIST's size, so the writes take long enough to overlap
-  const script = join(tmpDir('tune-cache-script-'), 'child.ts');
-  writeFileSync(script, `import { loadCached } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src', 'util', 'data-cache.ts')).href)};
+  const script = join(tmpDir('tune-cache-script-'), 'child.mjs');
+  writeFileSync(script, `import { loadCached } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'src', 'util', 'data-cache.js')).href)};
 const size = ${size};
 const data = loadCached({ file: 'toy.bin', source: 'toy@1.0.0', build: () => Uint8Array.from({ length: size }, (_, i) => (i * 31) & 255), decode: (p) => p }, process.argv[2]);
 let ok = data.length === size;
@@ -132,7 +132,7 @@ for (let i = 0; ok && i < size; i++) ok = data[i] === ((i * 31) & 255);
 process.stdout.write(ok ? 'ok' : 'wrong');
 `);
   const run = () => new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [script, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
