@@ -29,6 +29,11 @@ export function trialPaths(sessionDir: string, trialId: string) {
   };
 }
 
+/** A folder named as tune names a session (what newSessionName makes). */
+export function isSessionName(name: string): boolean {
+  return /^session_\d{8}_\d{6}_[0-9a-f]{6}$/.test(name);
+}
+
 /** `session_<YYYYMMDD_HHMMSS>_<6 hex>`, in UTC so names sort by time wherever they were made. */
 export function newSessionName(now: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BadInputError } from '../errors.js';
-import { sessionPaths } from './layout.js';
+import { isSessionName, sessionPaths } from './layout.js';
 import { processAlive, processStartTime } from './lock.js';
 import { bestTrial, type SessionStatus } from './state.js';
 import { loadSessionState } from './store.js';
@@ -51,15 +51,21 @@ function subfolders(dir: string): string[] {
   }
 }
 
+/** A session folder, or one whose creation was cut short (named and locked by tune, no session.json yet). */
+function isSessionFolder(dir: string): boolean {
+  return isSessionDir(dir) || (isSessionName(basename(dir)) && existsSync(sessionPaths(dir).lock));
+}
+
 /**
  * The sessions inside a folder that is not one: its session folders (sessions/<experiment>), or those of
- * its experiment folders (sessions/). Oldest first: session names sort by their UTC start time.
+ * its experiment folders (sessions/). Oldest first: session names sort by their UTC start time. One whose
+ * creation was cut short is listed too, as unreadable with the reason, rather than left out unexplained.
  */
 export function findSessions(dir: string): string[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  const direct = subfolders(dir).filter(isSessionDir);
+  const direct = subfolders(dir).filter(isSessionFolder);
   if (direct.length) return direct;
-  return subfolders(dir).flatMap((d) => subfolders(d).filter(isSessionDir));
+  return subfolders(dir).flatMap((d) => subfolders(d).filter(isSessionFolder));
 }
 
 /** Reads each session (read-only) for the listing; a damaged one is listed with the reason, not fatal. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { resultsTable } from '../../src/cli/results-view.js';
 import { loadSessionState } from '../../src/session/store.js';
@@ -72,4 +73,23 @@ test('tune results: every metric (val_acc too), grown sizes marked, the best tri
   const tiny = resultsTable(state, { width: 50 }).split('\n');
   assert.match(tiny[0], /^trial\s+status\s+iter\s+val_loss\s+best\s+val_acc$/, 'the least important columns go first: other metrics, the rung, then the hyperparameters');
   assert.ok(tiny.some((l) => /^\(not shown at this width: .*train_loss/.test(l)));
+});
+
+test('a session whose creation was cut short (its folder and lock, no session.json) is listed with the reason, and resuming it says what happened', async () => {
+  const cwd = tmpDir();
+  const dir = join(cwd, 'sessions', 'exp', 'session_20261129_101010_abcdef');
+  mkdirSync(join(dir, 'trials'), { recursive: true });
+  // What tune leaves when killed between locking a new session's folder and writing its session.json.
+  writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: 4_194_303, host: hostname(), started: null }));
+  const reason = `${dir}: this session was never fully created (tune stopped before it wrote session.json), so no trial ran in it; start the search again, and delete this folder`;
+  const listed = await runTune(['results', 'sessions/exp'], cwd);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^sessions\/exp holds 1 session, oldest first:$/m);
+  assert.match(listed.stdout, /session_20261129_101010_abcdef\s+\?\s+unreadable\s+-/);
+  assert.ok(listed.stdout.includes(`session_20261129_101010_abcdef: ${reason}`), listed.stdout);
+  const before = readdirSync(dir).sort();
+  const resumed = await runTune(['--resume-session', dir], cwd);
+  assert.equal(resumed.code, 2);
+  assert.deepEqual(resumed.stderr.trim().split('\n'), [`tune: ${reason}`]);
+  assert.deepEqual(readdirSync(dir).sort(), before, 'nothing written');
 });
