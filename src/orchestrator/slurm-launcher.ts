@@ -152,7 +152,7 @@ export class SlurmLauncher implements Launcher {
         if (signal !== null) cancel();
         // stdout.log is complete before the exit is handled (a failure quotes it, a test reads it).
         const note = unanswered === null ? undefined :
-          `Slurm did not cancel ${handle.job ? `job ${handle.job}` : `the job named ${name}`} (${unanswered}), so tune ended srun itself; should the job still show in squeue once the controller is back, scancel ${handle.job ?? `--name=${name}`} ends it`;
+          `Slurm did not cancel ${handle.job ? `job ${handle.job}` : `the job named ${name}`} (${unanswered}), so tune ended srun itself; should the job still show in squeue once the controller is back, resuming the session cancels it, or scancel ${handle.job ?? `--name=${name}`} does`;
         void finishStdout().then(() => resolve({ code, signal, spawnError, ...(note ? { note } : {}) }));
       });
     });

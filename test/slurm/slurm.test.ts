@@ -2,7 +2,8 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { slurmJobName } from '../../src/orchestrator/slurm-launcher.js';
 import { PROTOCOL_LINE_PREFIX } from '../../src/trial/protocol.js';
 import { onlySession, resultsJson, resumeLine, ROOT, runTune, sleep, startTune, tmpDir, writeSpec, type ResultsDoc, type TuneResult } from '../helpers/tune.js';
 import { clusterUnavailable, startCluster, type Cluster } from './cluster.js';
@@ -306,6 +307,28 @@ test('after a crash of tune, resume cancels the job it left running before the t
   assert.deepStrictEqual(comparable(await resultsJson(dir, cwd)), comparable(await localReference()));
 });
 
+test('a job a paused session left behind (as a quit does while the controller is down) is cancelled on resume, before its trial starts again', { skip, timeout: 60_000 }, async () => {
+  const cwd = tmpDir();
+  writeSpec(cwd, spec({ launcher: 'slurm' }), 'spec.json');
+  const run = start(['spec.json'], cwd, clusterEnv(300));
+  await waitForEvents(cwd, (e) => e.some((x) => x.type === 'checkpoint'), run);
+  run.child.kill('SIGINT');
+  const paused = await run.result;
+  assert.equal(paused.code, 3, paused.stdout + paused.stderr);
+  const dir = onlySession(cwd, 'slurm');
+  // The job of trial 0000 that Slurm could not be told to cancel, still running under the trial's job name.
+  const name = slurmJobName(basename(dir), '0000');
+  const sbatch = spawnSync('sbatch', ['--parsable', `--job-name=${name}`, '--wrap', 'sleep 600'], { env: { ...process.env, ...cluster.env }, encoding: 'utf8' });
+  assert.equal(sbatch.status, 0, sbatch.stderr);
+  const job = sbatch.stdout.trim().split(';')[0];
+  for (let i = 0; i < 100 && !cluster.jobs().some((j) => j.job === job && j.state === 'RUNNING'); i++) await sleep(50);
+  const resumed = await runTune(['--resume-session', dir], cwd, clusterEnv());
+  assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+  assert.match(resumed.stdout, new RegExp(`note: cancelled trial 0000's leftover Slurm job ${job} \\(running\\)`));
+  assert.ok(!cluster.jobs().some((j) => j.job === job), 'the leftover job is gone');
+  assert.deepStrictEqual(comparable(await resultsJson(dir, cwd)), comparable(await localReference()));
+});
+
 test('the built-in trainer runs on Slurm and ends like a local run', { skip, timeout: 60_000 }, async () => {
   const trainer = {
     name: 'slurm',
@@ -354,7 +377,7 @@ test('quit with the controller down still ends: tune stops waiting for scancel, 
   const dir = onlySession(cwd, 'slurm');
   const said = events(dir).filter((e) => e.type === 'trial_interrupted').map((e) => (e as { reason?: string }).reason ?? '');
   assert.equal(said.length, 2);
-  for (const reason of said) assert.match(reason, /^Slurm did not cancel job \d+ \(.*Unable to contact slurm controller.*\), so tune ended srun itself; should the job still show in squeue once the controller is back, scancel \d+ ends it$/);
+  for (const reason of said) assert.match(reason, /^Slurm did not cancel job \d+ \(.*Unable to contact slurm controller.*\), so tune ended srun itself; should the job still show in squeue once the controller is back, resuming the session cancels it, or scancel \d+ does$/);
   assert.match(r.stdout, /\[000[01]\] stopped +Slurm did not cancel job \d+/);
   // srun is gone, so the node's daemon ends the job's tasks; the controller, back, sees the jobs end.
   let left = cluster.jobs();
