@@ -11,7 +11,7 @@ export type Command =
   | { kind: 'ls'; root: string | null }
   | { kind: 'control'; verb: 'pause' | 'continue' | 'stop'; dir: string; trials: string[] }
   | { kind: 'export'; dir: string; trial: string | null; onnx: string }
-  | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean }
+  | { kind: 'train'; spec: string | null; schedule: string | null; initFrom: 'scratch' | 'resume' | null; set: Record<string, string>; sessionsRoot: string | null; noBackup: boolean; launcher: LauncherType | null }
   | { kind: 'schedule-validate'; files: string[] }
   | { kind: 'schedule-migrate'; files: string[]; dir: string | null; noBackup: boolean }
   | { kind: 'schedule-plan'; file: string; spec: string | null; trial: string | null; set: Record<string, string> };
@@ -43,7 +43,7 @@ export const USAGE = `Usage:
                                             write a built-in trial's trained model (default: the best
                                             trial's) as a forward-only ONNX model, for any ONNX Runtime
   tune train [SPEC] [--schedule FILE] [--init-from scratch|resume] [--set KEY=VALUE]... [--no-backup]
-                                            one training run (no search) that follows FILE and writes
+       [--launcher local|slurm]             one training run (no search) that follows FILE and writes
                                             its completed flags back to it, keeping FILE.bak
   tune schedule validate FILE...            check schedule files
   tune schedule migrate FILE... | --dir DIR [--no-backup]
@@ -184,11 +184,11 @@ export function parseArgs(argv: string[]): Command {
     return { kind: 'export', dir: rest[0], trial, onnx };
   }
   if (first === 'train') {
-    only(p, ['--schedule', '--init-from', '--set', '--sessions-root', '--no-backup'], 'train');
+    only(p, ['--schedule', '--init-from', '--set', '--sessions-root', '--no-backup', '--launcher'], 'train');
     if (rest.length > 1) throw new BadInputError(`tune train takes at most one spec file, but got ${rest.join(' ')}`);
     const initFrom = one(p, '--init-from');
     if (initFrom !== null && initFrom !== 'scratch' && initFrom !== 'resume') throw new BadInputError(`--init-from is ${JSON.stringify(initFrom)}, but must be scratch or resume`);
-    return { kind: 'train', spec: rest[0] ?? null, schedule: one(p, '--schedule'), initFrom, set: sets(p), sessionsRoot: one(p, '--sessions-root'), noBackup: p.flags.has('--no-backup') };
+    return { kind: 'train', spec: rest[0] ?? null, schedule: one(p, '--schedule'), initFrom, set: sets(p), sessionsRoot: one(p, '--sessions-root'), noBackup: p.flags.has('--no-backup'), launcher: launcherFlag(p) };
   }
   if (first === 'schedule') {
     const [verb, ...files] = rest;

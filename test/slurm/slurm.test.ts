@@ -329,7 +329,7 @@ test('a job a paused session left behind (as a quit does while the controller is
   assert.deepStrictEqual(comparable(await resultsJson(dir, cwd)), comparable(await localReference()));
 });
 
-test('the built-in trainer runs on Slurm and ends like a local run', { skip, timeout: 60_000 }, async () => {
+test('the built-in trainer runs on Slurm and ends like a local run; tune train --launcher slurm trains as a job', { skip, timeout: 60_000 }, async () => {
   const trainer = {
     name: 'slurm',
     trial: { builtin: 'mnist-mlp', params: { hidden: 16, batch_size: 32 } },
@@ -353,6 +353,16 @@ test('the built-in trainer runs on Slurm and ends like a local run', { skip, tim
   assert.match(readFileSync(join(dir, 'trials', '0000', 'stdout.log'), 'utf8'), /^iteration 10: val_loss=/);
   assert.deepStrictEqual(comparable(await resultsJson(dir, cwd)), comparable(await resultsJson(onlySession(localCwd, 'slurm'), localCwd)));
   assert.deepStrictEqual(readdirSync(join(dir, 'trials')), ['0000']);
+
+  // One training run (tune train) as a Slurm job too, with the configuration the search drew.
+  const lr = (await resultsJson(dir, cwd)).trials[0].config.lr as number;
+  const trainCwd = tmpDir();
+  writeSpec(trainCwd, { name: 'slurm', trial: trainer.trial, max_iters: 20, eval_interval: 10, seed: 2, sessions_root: 'sessions' }, 'spec.json');
+  const trained = await runTune(['train', 'spec.json', '--set', `lr=${lr}`, '--launcher', 'slurm'], trainCwd, cluster.env);
+  assert.equal(trained.code, 0, trained.stdout + trained.stderr);
+  const trainDir = onlySession(trainCwd, 'slurm');
+  assert.ok(events(trainDir).some((e) => e.type === 'trial_placed' && e.handle?.launcher === 'slurm' && e.handle.node === cluster.node), 'tune train ran as a job');
+  assert.match(readFileSync(join(trainDir, 'trials', '0000', 'stdout.log'), 'utf8'), /^iteration 10: val_loss=/);
 });
 
 test('quit with the controller down still ends: tune stops waiting for scancel, ends srun itself and says so; the jobs end once the controller is back', { skip, timeout: 90_000 }, async () => {

@@ -4,6 +4,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { BadInputError } from '../../errors.js';
 import { loadScheduleFile } from '../../schedule/schedule-file.js';
 import type { ParamValue } from '../../search/space.js';
+import type { LauncherType } from '../../spec/types.js';
 import { readDocument } from '../../spec/read-document.js';
 import { validateSpec } from '../../spec/validate.js';
 import { isPlainObject } from '../../util/json.js';
@@ -17,6 +18,8 @@ export interface TrainOptions {
   set: Record<string, string>;
   sessionsRoot: string | null;
   noBackup: boolean;
+  /** --launcher: train here, or as a Slurm job, whatever the spec says. */
+  launcher: LauncherType | null;
 }
 
 /**
@@ -123,6 +126,7 @@ export async function trainCommand(opts: TrainOptions, ctx: CliContext): Promise
     sessionsRoot: opts.sessionsRoot,
     scheduleWriteBack: scheduleFile,
     singleRun: true,
+    launcher: opts.launcher,
     beforeCreate: () => {
       if (scheduleFile && !opts.noBackup) copyFileSync(scheduleFile, `${scheduleFile}.bak`);
     },
