@@ -147,8 +147,11 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
     if (changed.length) lines.push(...wrapWords('  after its schedule: ', changed.map((c) => `${c.key}=${formatValue(c.to)}`), width));
     if (opts.sessionDir) {
       const path = checkpointPath(opts.sessionDir, best);
+      // Its weights are those of where the checkpoint was taken, which is not always where the best report was.
       const at = best.checkpoint?.iteration;
-      lines.push(path ? `  checkpoint${at === best.iteration ? '' : ` (iteration ${at})`}: ${path}` : '  checkpoint: none saved');
+      const ended = best.status === 'completed' || best.status === 'stopped';
+      const label = at === best.best.iteration ? '' : ended && at === best.iteration ? ` (final, iteration ${at})` : ` (iteration ${at})`;
+      lines.push(path ? `  checkpoint${label}: ${path}` : '  checkpoint: none saved');
     }
   }
   // What resumes changed (--num-trials, --max-iters, --concurrency): the results are read against them.

@@ -65,6 +65,11 @@ test('tune results: every metric (val_acc too), grown sizes marked, the best tri
   assert.match(r.stdout, /^ {2}after its schedule: hidden=(32|48)$/m);
   const ckpt = /^ {2}checkpoint: (\/\S+)$/m.exec(r.stdout);
   assert.ok(ckpt && existsSync(ckpt[1]), r.stdout);
+  // The checkpoint holds the weights of where it was taken: when the best report came earlier, it says so.
+  const earlier = loadSessionState(dir);
+  const bestRecord = earlier.trials.find((t) => t.best && ckpt && ckpt[1].includes(`/trials/${t.id}/`))!;
+  bestRecord.best = { ...bestRecord.best!, iteration: 100 };
+  assert.match(resultsTable(earlier, { sessionDir: dir }), new RegExp(`^ {2}checkpoint \\(final, iteration 300\\): ${ckpt![1]}$`, 'm'));
 
   const state = loadSessionState(dir);
   const narrow = resultsTable(state, { width: 80 }).split('\n');
