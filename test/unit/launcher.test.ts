@@ -67,14 +67,17 @@ test('srun: the spec\'s resources first, then what the protocol needs, so those 
   assert.equal(slurmJobName('session_20261129_150928_657274', '0003'), 'tune.657274.0003');
 });
 
-test('--launcher on a run and on resume, --take-over-lock on resume only', () => {
+test('--launcher on a run, on resume and on tune train; --take-over-lock on resume only', () => {
   assert.deepStrictEqual(parseArgs(['spec.yaml', '--launcher', 'slurm']), { kind: 'run', spec: 'spec.yaml', sessionsRoot: null, launcher: 'slurm' });
   assert.deepStrictEqual(parseArgs(['spec.yaml']), { kind: 'run', spec: 'spec.yaml', sessionsRoot: null, launcher: null });
   const r = parseArgs(['--resume-session', 'd', '--launcher=local', '--take-over-lock']);
   assert.ok(r.kind === 'resume' && r.launcher === 'local' && r.takeOverLock);
   assert.throws(() => parseArgs(['spec.yaml', '--launcher', 'pbs']), /--launcher is "pbs", but must be local or slurm/);
   assert.throws(() => parseArgs(['spec.yaml', '--take-over-lock']), /--take-over-lock applies to --resume-session only/);
-  assert.throws(() => parseArgs(['train', '--launcher', 'slurm']), /--launcher does not apply to tune train/);
+  const train = parseArgs(['train', '--launcher', 'slurm']);
+  assert.ok(train.kind === 'train' && train.launcher === 'slurm');
+  assert.throws(() => parseArgs(['train', '--launcher', 'pbs']), /--launcher is "pbs", but must be local or slurm/);
+  assert.throws(() => parseArgs(['results', 'd', '--launcher', 'slurm']), /--launcher does not apply to tune results/);
 });
 
 test('the handle: old journals (pid only) load as local; a Slurm job is placed later; it is gone once the trial stops', () => {
