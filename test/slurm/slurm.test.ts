@@ -318,7 +318,7 @@ test('a job a paused session left behind (as a quit does while the controller is
   const dir = onlySession(cwd, 'slurm');
   // The job of trial 0000 that Slurm could not be told to cancel, still running under the trial's job name.
   const name = slurmJobName(basename(dir), '0000');
-  const sbatch = spawnSync('sbatch', ['--parsable', `--job-name=${name}`, '--wrap', 'sleep 600'], { env: { ...process.env, ...cluster.env }, encoding: 'utf8' });
+  const sbatch = spawnSync('sbatch', ['--parsable', `--job-name=${name}`, '--output=/dev/null', '--wrap', 'sleep 600'], { env: { ...process.env, ...cluster.env }, encoding: 'utf8' });
   assert.equal(sbatch.status, 0, sbatch.stderr);
   const job = sbatch.stdout.trim().split(';')[0];
   for (let i = 0; i < 100 && !cluster.jobs().some((j) => j.job === job && j.state === 'RUNNING'); i++) await sleep(50);
