@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { trialPaths } from '../session/layout.js';
 import { appliedConfig, grownConfig } from '../session/applied-config.js';
-import { bestTrial, type SessionState, type SessionStatus, type TrialRecord } from '../session/state.js';
+import { bestTrial, modelCheckpoint, type SessionState, type SessionStatus, type TrialRecord } from '../session/state.js';
 import { fitColumns, type ColumnDef } from '../ui/columns.js';
 import { fitNumber, formatConfig, formatNumber, formatValue } from '../ui/format.js';
 import { textWidth } from '../ui/text.js';
@@ -15,15 +15,20 @@ export function fullConfig(state: SessionState, t: TrialRecord): Config {
   return { ...state.spec.trial.params, ...t.config };
 }
 
-/** Where a trial's newest checkpoint is, as a path that works from anywhere (the record's is relative to the trial folder). */
+/**
+ * Where a trial's model is (modelCheckpoint: the checkpoint of its best report when kept, else its newest),
+ * as a path that works from anywhere (the record's is relative to the trial folder).
+ */
 export function checkpointPath(sessionDir: string, t: TrialRecord): string | null {
-  if (!t.checkpoint) return null;
-  return isAbsolute(t.checkpoint.path) ? t.checkpoint.path : join(trialPaths(sessionDir, t.id).dir, t.checkpoint.path);
+  const c = modelCheckpoint(t);
+  if (!c) return null;
+  return isAbsolute(c.path) ? c.path : join(trialPaths(sessionDir, t.id).dir, c.path);
 }
 
 /**
  * `tune results --json` (DESIGN §7): stable fields, numbers exactly as reported. Given the session's
- * folder, `best_checkpoint` names the best trial's newest checkpoint by absolute path, beside `best`
+ * folder, `best_checkpoint` names the best trial's model by absolute path (the checkpoint of its best report
+ * when tune kept it, else its newest), beside `best`
  * rather than in it: `best` stays equal between two runs of the same search, as the contract wants.
  */
 export function resultsDocument(state: SessionState, status: SessionStatus, sessionDir?: string): Json {
@@ -37,7 +42,7 @@ export function resultsDocument(state: SessionState, status: SessionStatus, sess
     mode: state.spec.mode,
     best: best && best.best ? { trial: best.id, value: best.best.value, iteration: best.best.iteration, config: fullConfig(state, best) } : null,
     ...(state.history?.length ? { history: state.history } : {}),
-    ...(sessionDir ? { best_checkpoint: best && ckpt ? { trial: best.id, iteration: best.checkpoint?.iteration ?? null, path: ckpt } : null } : {}),
+    ...(sessionDir ? { best_checkpoint: best && ckpt ? { trial: best.id, iteration: modelCheckpoint(best)?.iteration ?? null, path: ckpt } : null } : {}),
     trials: state.trials.map((t) => ({
       id: t.id,
       status: t.status,
@@ -148,7 +153,7 @@ export function resultsTable(state: SessionState, opts: ResultsTableOptions = {}
     if (opts.sessionDir) {
       const path = checkpointPath(opts.sessionDir, best);
       // Its weights are those of where the checkpoint was taken, which is not always where the best report was.
-      const at = best.checkpoint?.iteration;
+      const at = modelCheckpoint(best)?.iteration;
       const ended = best.status === 'completed' || best.status === 'stopped';
       const label = at === best.best.iteration ? '' : ended && at === best.iteration ? ` (final, iteration ${at})` : ` (iteration ${at})`;
       lines.push(path ? `  checkpoint${label}: ${path}` : '  checkpoint: none saved');

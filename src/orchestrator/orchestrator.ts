@@ -47,6 +47,12 @@ interface Live {
   awaitingDecision: boolean;
   /** The journal event of the trial's newest checkpoint in this run (0: none yet). */
   checkpointSeq: number;
+  /**
+   * The iteration of the trial's last report when that report was its best and changed nothing after it
+   * was evaluated (no operation fired): the checkpoint taken next, at that iteration, holds exactly the
+   * weights it scored, and is kept as the trial's best.
+   */
+  bestAt?: number | null;
   /** Where this run of the trial begins in its stderr log. */
   stderrStart: number;
   /** Stopped by tune because it had not reached its boundary within pause_timeout. */
@@ -558,6 +564,12 @@ export class Orchestrator {
         const searcherLearnt = this.o.searcher.onResult !== undefined || (verdict === 'pause' && this.o.searcher.onWait !== undefined);
         if (fresh) this.decide({ ...body, delivered: true, verdict }, t.index, searcherLearnt);
         else this.o.store.append(body);
+        const scored = msg.metrics[this.state.spec.metric];
+        live.bestAt = fired.length === 0 && t.best?.iteration === msg.iteration && t.best.value === scored ? msg.iteration : null;
+        // A better report whose weights cannot be kept (changed after scoring, or no checkpoint taken there)
+        // leaves the kept one no longer the best: it goes, and the model is the newest checkpoint again.
+        const stale = t.bestCheckpoint && t.best && t.bestCheckpoint.iteration !== t.best.iteration;
+        if (stale && (live.bestAt === null || msg.iteration > t.best!.iteration)) this.dropBest(t);
         // A result can decide a rung: its losers stop now, in the same place in the journal however the run
         // is interrupted (not whenever a slot next frees, which depends on when a pause or a crash came).
         if (fresh && !this.finished && !this.settling()) this.carryOutStops();
@@ -580,6 +592,7 @@ export class Orchestrator {
         const ev = this.o.store.append({ type: 'checkpoint', id: t.id, checkpoint: { ...record, schedule: t.schedule ? t.schedule.state : null } });
         live.checkpointSeq = ev.seq;
         if (this.o.store.fault && !this.o.store.isDurable(ev.seq)) live.proc.kill(); // see onEnvironmentFault
+        else if (live.bestAt === msg.iteration && t.bestCheckpoint?.iteration !== msg.iteration) this.keepBest(t);
         break;
       }
       case 'paused':
@@ -591,6 +604,20 @@ export class Orchestrator {
         this.endTrial(t, live.ended === 'stopped' ? 'stopped' : 'completed', msg.iteration);
         break;
     }
+  }
+
+  /** Links the trial's newest checkpoint into its best/ folder and journals it as the one of its best report. */
+  private keepBest(t: TrialRecord): void {
+    const files = this.o.store.files;
+    const kept = t.checkpoint ? files.keepBest(t, t.checkpoint) : null;
+    if (!kept) return;
+    this.o.store.append({ type: 'best_checkpoint', id: t.id, checkpoint: kept });
+    files.dropOtherBest(t, kept);
+  }
+
+  private dropBest(t: TrialRecord): void {
+    this.o.store.append({ type: 'best_checkpoint', id: t.id, checkpoint: null });
+    this.o.store.files.dropOtherBest(t, null);
   }
 
   private endTrial(t: TrialRecord, status: 'stopped' | 'completed', iteration: number): void {

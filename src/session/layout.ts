@@ -24,6 +24,8 @@ export function trialPaths(sessionDir: string, trialId: string) {
     config: join(dir, 'config.json'),
     metrics: join(dir, 'metrics.jsonl'),
     checkpoints: join(dir, 'checkpoints'),
+    /** The checkpoint of the trial's best report, linked here by tune (see TrialRecord.bestCheckpoint). */
+    best: join(dir, 'best'),
     stdout: join(dir, 'stdout.log'),
     stderr: join(dir, 'stderr.log'),
   };

@@ -37,6 +37,11 @@ export interface TrialRecord {
   checkpoint: CheckpointRecord | null;
   /** The checkpoint before `checkpoint` when it is another file: what a restart falls back to if the newest is damaged. */
   previous?: CheckpointRecord | null;
+  /**
+   * The weights of the trial's best report, when a checkpoint holds exactly them: kept in the trial's best/
+   * folder, where its own pruning of old checkpoints cannot reach. What results and export name as its model.
+   */
+  bestCheckpoint?: CheckpointRecord | null;
   failures: number;
   /** Failures in a row since the trial last made progress (a checkpoint past the one it restarted from). */
   streak: number;
@@ -107,6 +112,8 @@ export type EventBody =
   | { type: 'schedule_restored'; id: string; state: ScheduleState }
   | { type: 'checkpoint'; id: string; checkpoint: CheckpointRecord }
   | { type: 'checkpoint_fallback'; id: string; reason: string }
+  /** A copy (a hard link) of the checkpoint of the trial's best report, kept in its best/ folder; null: none is. */
+  | { type: 'best_checkpoint'; id: string; checkpoint: CheckpointRecord | null }
   | { type: 'trial_paused'; id: string; iteration: number }
   | { type: 'trial_interrupted'; id: string; reason?: string }
   | ({ type: 'trial_completed'; id: string; iteration: number } & StrategyStates)
@@ -202,6 +209,9 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       t.checkpoint = ev.checkpoint;
       break;
     }
+    case 'best_checkpoint':
+      trial(state, ev.id).bestCheckpoint = ev.checkpoint;
+      break;
     case 'checkpoint_fallback': {
       const t = trial(state, ev.id);
       t.checkpoint = t.previous ?? null;
@@ -284,6 +294,15 @@ export function applyEvent(state: SessionState, ev: SessionEvent): void {
       state.status = ev.status;
       break;
   }
+}
+
+/**
+ * A trial's trained model: the checkpoint of its best report when tune kept one (TrialRecord.bestCheckpoint),
+ * else its newest checkpoint; null before its first.
+ */
+export function modelCheckpoint(t: TrialRecord): CheckpointRecord | null {
+  const kept = t.bestCheckpoint;
+  return kept && t.best && kept.iteration === t.best.iteration ? kept : t.checkpoint;
 }
 
 /** The best trial by its best reported value of the spec's metric, ties to the lower id. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { appendFileSync, closeSync, copyFileSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync, linkSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile } from '../schedule/trial-schedule.js';
 import type { Metrics } from '../search/types.js';
@@ -79,6 +79,43 @@ export class TrialFiles {
     this.guard(file, () => saveSchedule(file, schedule, schedule.state.completed));
     const back = this.scheduleWriteBack;
     if (back) this.guard(back, () => writeCompletedFlags(back, schedule.state.completed));
+  }
+
+  /**
+   * Keeps the checkpoint `c` (recorded, so whole and inside the trial's folder) as the one of the trial's
+   * best report: a hard link in its best/ folder, which the trial's pruning of its own checkpoints never
+   * touches, or a copy where the filesystem has no links. Null when the disk refused (reported as a fault).
+   */
+  keepBest(t: TrialRecord, c: CheckpointRecord): CheckpointRecord | null {
+    const tp = this.paths(t.id);
+    const source = join(tp.dir, c.path);
+    // A trial that saves its own checkpoints in best/ keeps them itself: never replace a file by itself.
+    if (within(tp.best, source)) return null;
+    const name = basename(c.path);
+    const kept = join(tp.best, name);
+    const done = this.guard(kept, () => {
+      mkdirSync(tp.best, { recursive: true });
+      rmSync(kept, { force: true });
+      try {
+        linkSync(source, kept);
+      } catch {
+        copyFileSync(source, kept);
+      }
+    });
+    return done ? { iteration: c.iteration, path: relative(tp.dir, kept), sha256: c.sha256, bytes: c.bytes } : null;
+  }
+
+  /** Removes what best/ held but `kept` (once the journal names `kept`, or none, they are no one's). */
+  dropOtherBest(t: TrialRecord, kept: CheckpointRecord | null): void {
+    const dir = this.paths(t.id).best;
+    const keep = kept ? basename(kept.path) : null;
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const n of names) if (n !== keep) rmSync(join(dir, n), { force: true, recursive: true });
   }
 
   /**

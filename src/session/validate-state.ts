@@ -74,6 +74,12 @@ export function sessionProblems(raw: Record<string, unknown>, file: string): str
         say(`trials.${i}.previous`, 'must be null or a checkpoint inside the trial\'s folder, with path, sha256 and iteration');
       }
     }
+    const kept = t.bestCheckpoint;
+    if (kept !== undefined && kept !== null) {
+      if (!isPlainObject(kept) || typeof kept.path !== 'string' || typeof kept.sha256 !== 'string' || typeof kept.iteration !== 'number' || !insideRelative(kept.path)) {
+        say(`trials.${i}.bestCheckpoint`, 'must be null or a checkpoint inside the trial\'s folder, with path, sha256 and iteration');
+      }
+    }
     const c = t.checkpoint;
     if (c !== null && c !== undefined) {
       if (!isPlainObject(c) || typeof c.path !== 'string' || typeof c.sha256 !== 'string' || typeof c.iteration !== 'number') {

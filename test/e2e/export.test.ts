@@ -19,9 +19,12 @@ interface Made {
   dir: string;
 }
 
+type Ckpt = { iteration: number; path: string; sha256: string };
+/** The checkpoint export reads: that of the trial's best report when tune kept it, else its newest. */
+const modelOf = (t: SessionJson['trials'][number]): Ckpt => (t.bestCheckpoint ?? t.checkpoint)!;
 type SessionJson = {
   spec: { max_iters: number };
-  trials: { id: string; status: string; iteration: number; checkpoint: { iteration: number; path: string; sha256: string } | null; previous?: unknown }[];
+  trials: { id: string; status: string; iteration: number; checkpoint: Ckpt | null; previous?: unknown; bestCheckpoint?: Ckpt | null }[];
 };
 
 const readState = (dir: string) => JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as SessionJson;
@@ -230,11 +233,12 @@ test('bad input: one line each, exit 2, nothing written, the session untouched',
   const noCheckpoint = await editedCopy((_, s) => {
     s.trials[0].checkpoint = null;
     s.trials[0].previous = null;
+    s.trials[0].bestCheckpoint = null;
   });
   await refuse([noCheckpoint, '--onnx', out], /trial 0000 has no checkpoint \(it is completed at iteration 30\)/, noCheckpoint);
 
   const corrupt = await editedCopy((d, s) => {
-    const file = join(d, 'trials', '0000', s.trials[0].checkpoint!.path);
+    const file = join(d, 'trials', '0000', modelOf(s.trials[0]).path);
     const bytes = readFileSync(file);
     bytes[bytes.length - 1] ^= 1;
     writeFileSync(file, bytes);
@@ -244,7 +248,7 @@ test('bad input: one line each, exit 2, nothing written, the session untouched',
   // A session from someone else must not make export read outside it: the checkpoint a link out of it.
   const outside = tmpDir('tune-export-outside-');
   const linked = await editedCopy((d, s) => {
-    const file = join(d, 'trials', '0000', s.trials[0].checkpoint!.path);
+    const file = join(d, 'trials', '0000', modelOf(s.trials[0]).path);
     cpSync(file, join(outside, 'ckpt'));
     rmSync(file);
     symlinkSync(join(outside, 'ckpt'), file);

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { resultsTable } from '../../src/cli/results-view.js';
 import { loadSessionState } from '../../src/session/store.js';
-import { onlySession, runTune, tmpDir, writeAccSearch } from '../helpers/tune.js';
+import { onlySession, ROOT, runTune, tmpDir, writeAccSearch, writeSpec } from '../helpers/tune.js';
 
 /** A finished search of three quick trials reporting val_loss, val_acc and train_loss; one grows its hidden size. */
 async function finishedSession(): Promise<{ cwd: string; dir: string }> {
@@ -69,7 +70,8 @@ test('tune results: every metric (val_acc too), grown sizes marked, the best tri
   const earlier = loadSessionState(dir);
   const bestRecord = earlier.trials.find((t) => t.best && ckpt && ckpt[1].includes(`/trials/${t.id}/`))!;
   bestRecord.best = { ...bestRecord.best!, iteration: 100 };
-  assert.match(resultsTable(earlier, { sessionDir: dir }), new RegExp(`^ {2}checkpoint \\(final, iteration 300\\): ${ckpt![1]}$`, 'm'));
+  // Its kept checkpoint is then not that of the best report: the final one is named, and said to be so.
+  assert.match(resultsTable(earlier, { sessionDir: dir }), new RegExp(`^ {2}checkpoint \\(final, iteration 300\\): ${join(dir, 'trials', bestRecord.id, bestRecord.checkpoint!.path)}$`, 'm'));
 
   const state = loadSessionState(dir);
   const narrow = resultsTable(state, { width: 80 }).split('\n');
@@ -97,4 +99,60 @@ test('a session whose creation was cut short (its folder and lock, no session.js
   assert.equal(resumed.code, 2);
   assert.deepEqual(resumed.stderr.trim().split('\n'), [`tune: ${reason}`]);
   assert.deepEqual(readdirSync(dir).sort(), before, 'nothing written');
+});
+
+/**
+ * A command trial whose val_loss is best at iteration 20 of 40 and which keeps only its newest checkpoint,
+ * as trials do to save disk. With `opAt20`, a schedule operation fires at that report (after it was scored).
+ */
+function bestIn20(cwd: string, opAt20: boolean) {
+  const runtime = pathToFileURL(join(ROOT, 'dist', 'src', 'trial', 'runtime.js')).href;
+  writeFileSync(join(cwd, 'trial.mjs'), [
+    "import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';",
+    "import { join } from 'node:path';",
+    `import { TrialRuntime } from ${JSON.stringify(runtime)};`,
+    'const rt = new TrialRuntime();',
+    'rt.onOperation(() => {});',
+    "const dir = join(rt.trialDir, 'ckpt');",
+    'mkdirSync(dir, { recursive: true });',
+    'const loss = { 10: 3, 20: 1, 30: 2, 40: 2.5 };',
+    'const save = () => {',
+    "  const name = `it-${it}.json`;",
+    '  writeFileSync(join(dir, name), JSON.stringify({ it }));',
+    '  for (const f of readdirSync(dir)) if (f !== name) rmSync(join(dir, f));',
+    "  return join('ckpt', name);",
+    '};',
+    'let it = 0;',
+    'while (it < rt.maxIters) { it += rt.evalInterval; await rt.boundary(it, { val_loss: loss[it] }, it / rt.evalInterval, save); }',
+    'rt.done(it);',
+  ].join('\n'));
+  if (opAt20) writeFileSync(join(cwd, 'schedule.yaml'), '- name: change_lr\n  value: 0.5\n  max_wait_iters: 20\n');
+  const spec = { name: 'kept', trial: { command: [process.execPath, 'trial.mjs'], ...(opAt20 ? { schedule: 'schedule.yaml' } : {}) }, search_space: {}, searcher: 'grid', max_iters: 40, eval_interval: 10 };
+  return writeSpec(cwd, spec);
+}
+
+test('the checkpoint of a trial\'s best report is kept although the trial deleted it, and results name it; not when an operation changed the model after that report', async () => {
+  const cwd = tmpDir();
+  const r = await runTune([bestIn20(cwd, false)], cwd);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const dir = onlySession(cwd, 'kept');
+  const trial = join(dir, 'trials', '0000');
+  assert.deepEqual(readdirSync(join(trial, 'ckpt')), ['it-40.json'], 'the trial kept only its newest');
+  const kept = join(trial, 'best', 'it-20.json');
+  assert.deepEqual(JSON.parse(readFileSync(kept, 'utf8')), { it: 20 });
+  assert.deepEqual(readdirSync(join(trial, 'best')), ['it-20.json']);
+  const doc = JSON.parse((await runTune(['results', dir, '--json'], cwd)).stdout) as { best: { iteration: number }; best_checkpoint: { iteration: number; path: string } };
+  assert.equal(doc.best.iteration, 20);
+  assert.deepEqual(doc.best_checkpoint, { trial: '0000', iteration: 20, path: kept });
+  assert.match((await runTune(['results', dir], cwd)).stdout, new RegExp(`^ {2}checkpoint: ${kept}$`, 'm'));
+
+  // The operation at iteration 20 came after its report was scored: the checkpoint there holds other weights.
+  const withOp = tmpDir();
+  const r2 = await runTune([bestIn20(withOp, true)], withOp);
+  assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+  const dir2 = onlySession(withOp, 'kept');
+  // Iteration 10's, kept while it was the best, went when iteration 20 became the best.
+  assert.deepEqual(readdirSync(join(dir2, 'trials', '0000', 'best')), [], 'nothing kept as the best');
+  const newest = join(dir2, 'trials', '0000', 'ckpt', 'it-40.json');
+  assert.match((await runTune(['results', dir2], withOp)).stdout, new RegExp(`^ {2}checkpoint \\(final, iteration 40\\): ${newest}$`, 'm'));
 });

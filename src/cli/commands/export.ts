@@ -3,7 +3,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BadInputError } from '../../errors.js';
 import { trialIdOf, trialPaths } from '../../session/layout.js';
-import { bestTrial, type SessionState, type TrialRecord } from '../../session/state.js';
+import { bestTrial, modelCheckpoint, type SessionState, type TrialRecord } from '../../session/state.js';
 import { loadSessionState } from '../../session/store.js';
 import { checkpointProblem, within } from '../../session/trial-files.js';
 import { exportOnnx, type TensorSignature } from '../../train/export.js';
@@ -23,9 +23,10 @@ export interface ExportOptions {
 const EXPORTABLE = { 'mnist-mlp': 'mlp', 'names-gpt': 'gpt' } as const;
 
 /**
- * `tune export`: the trained model of one trial (its final checkpoint, or the latest one of a trial that
- * has not ended) as a forward-only ONNX model. Read-only on the session, which may be someone else's: the
- * checkpoint is resolved inside it, links out are refused, and its bytes must match the recorded sha256.
+ * `tune export`: the trained model of one trial (the checkpoint of its best report when tune kept it, else
+ * its final one, or the latest one of a trial that has not ended) as a forward-only ONNX model. Read-only
+ * on the session, which may be someone else's: the checkpoint is resolved inside it, links out are refused,
+ * and its bytes must match the recorded sha256.
  * FILE is replaced atomically when it exists, as export tools do.
  */
 export function exportCommand(opts: ExportOptions, ctx: CliContext): number {
@@ -38,7 +39,7 @@ export function exportCommand(opts: ExportOptions, ctx: CliContext): number {
   const exported = exportOnnx(model, { producer: 'tune export', builtin, session: state.id, trial: t.id });
   writeFileAtomic(out, exported.bytes);
 
-  // The best trial is chosen by its best report, which may come before the end it is exported at.
+  // The best trial is chosen by its best report; its model is that report's weights when they were kept.
   const chosen = opts.trial === null && t.best ? ` (the best by ${state.spec.metric}: ${formatNumber(t.best.value)} at iteration ${t.best.iteration})` : '';
   ctx.out(`wrote ${out} (${(exported.bytes.length / 1024).toFixed(0)} KiB): trial ${t.id}${chosen} of ${state.id}, ${builtin}, iteration ${model.iteration} (${whichCheckpoint(t, model.iteration)})`);
   const rows = [['input', exported.input], ['output', exported.output]] as const;
@@ -90,9 +91,9 @@ function outputFile(cwd: string, given: string, sessionDir: string): string {
   return out;
 }
 
-/** The trial's newest checkpoint, found and verified inside the session as a resume would, and read once. */
+/** The trial's model checkpoint (modelCheckpoint), found and verified inside the session as a resume would, and read once. */
 function trainedModel(sessionDir: string, t: TrialRecord, builtin: keyof typeof EXPORTABLE): TrainedModel {
-  const c = t.checkpoint;
+  const c = modelCheckpoint(t);
   if (!c) {
     const where = t.iteration > 0 ? ` at iteration ${t.iteration}` : '';
     throw new BadInputError(`trial ${t.id} has no checkpoint (it is ${t.status}${where}), so it has no trained model to export; choose another with --trial ID`);
@@ -113,8 +114,9 @@ function trainedModel(sessionDir: string, t: TrialRecord, builtin: keyof typeof 
   return model;
 }
 
-/** Says whether the checkpoint is where the trial ended, or why not. */
+/** Says whether the checkpoint is that of the trial's best report, where the trial ended, or why neither. */
 function whichCheckpoint(t: TrialRecord, iteration: number): string {
+  if (t.bestCheckpoint && modelCheckpoint(t) === t.bestCheckpoint && iteration !== t.iteration) return 'the checkpoint of its best report';
   const ended = t.status === 'completed' || t.status === 'stopped';
   if (!ended) return `the latest checkpoint of a ${t.status} trial`;
   if (iteration >= t.iteration) return 'its final checkpoint';
