@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { onlySession, reportCounter, resultsJson, ROOT, runTune, startTune, tmpDir, waitFor, writeSpec } from '../helpers/tune.js';
+import { onlySession, reportCounter, resultsJson, ROOT, runTune, startTune, tmpDir, waitFor, writeClientTrial, writeSpec } from '../helpers/tune.js';
 
 const mlpSpec = {
   name: 'crashy',
@@ -139,12 +138,7 @@ test('a trial killed five times, each time after new progress, still completes: 
 
 test('a trial that hangs (no message for trial.timeout seconds) is killed and restarted, and completes', async () => {
   const cwd = tmpDir();
-  const runtime = pathToFileURL(join(ROOT, 'dist', 'src', 'trial', 'runtime.js')).href;
-  writeFileSync(join(cwd, 'hang.mjs'), [
-    "import { existsSync, writeFileSync } from 'node:fs';",
-    "import { join } from 'node:path';",
-    `import { TrialRuntime } from ${JSON.stringify(runtime)};`,
-    'const rt = new TrialRuntime();',
+  writeClientTrial(cwd, 'hang.mjs', ['existsSync', 'writeFileSync'], [
     'let it = 0;',
     'while (it < rt.maxIters) {',
     '  it += rt.evalInterval;',
@@ -153,7 +147,7 @@ test('a trial that hangs (no message for trial.timeout seconds) is killed and re
     "  const mark = join(rt.trialDir, 'hung-once');",
     "  if (it === 20 && !existsSync(mark)) { writeFileSync(mark, '1'); setInterval(() => {}, 1000); await new Promise(() => {}); }",
     '}',
-  ].join('\n'));
+  ]);
   const spec = { name: 'hang', trial: { command: [process.execPath, 'hang.mjs'], timeout: 1 }, search_space: {}, searcher: 'grid', max_iters: 40, eval_interval: 10, max_failures: 1 };
   const r = await runTune([writeSpec(cwd, spec)], cwd);
   assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { resultsTable } from '../../src/cli/results-view.js';
 import { loadSessionState } from '../../src/session/store.js';
-import { onlySession, ROOT, runTune, tmpDir, writeAccSearch, writeSpec } from '../helpers/tune.js';
+import { onlySession, runTune, tmpDir, writeAccSearch, writeClientTrial, writeSpec } from '../helpers/tune.js';
 
 /** A finished search of three quick trials reporting val_loss, val_acc and train_loss; one grows its hidden size. */
 async function finishedSession(): Promise<{ cwd: string; dir: string }> {
@@ -106,12 +105,7 @@ test('a session whose creation was cut short (its folder and lock, no session.js
  * as trials do to save disk. With `opAt20`, a schedule operation fires at that report (after it was scored).
  */
 function bestIn20(cwd: string, opAt20: boolean) {
-  const runtime = pathToFileURL(join(ROOT, 'dist', 'src', 'trial', 'runtime.js')).href;
-  writeFileSync(join(cwd, 'trial.mjs'), [
-    "import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';",
-    "import { join } from 'node:path';",
-    `import { TrialRuntime } from ${JSON.stringify(runtime)};`,
-    'const rt = new TrialRuntime();',
+  writeClientTrial(cwd, 'trial.mjs', ['mkdirSync', 'readdirSync', 'rmSync', 'writeFileSync'], [
     'rt.onOperation(() => {});',
     "const dir = join(rt.trialDir, 'ckpt');",
     'mkdirSync(dir, { recursive: true });',
@@ -125,7 +119,7 @@ function bestIn20(cwd: string, opAt20: boolean) {
     'let it = 0;',
     'while (it < rt.maxIters) { it += rt.evalInterval; await rt.boundary(it, { val_loss: loss[it] }, it / rt.evalInterval, save); }',
     'rt.done(it);',
-  ].join('\n'));
+  ]);
   if (opAt20) writeFileSync(join(cwd, 'schedule.yaml'), '- name: change_lr\n  value: 0.5\n  max_wait_iters: 20\n');
   const spec = { name: 'kept', trial: { command: [process.execPath, 'trial.mjs'], ...(opAt20 ? { schedule: 'schedule.yaml' } : {}) }, search_space: {}, searcher: 'grid', max_iters: 40, eval_interval: 10 };
   return writeSpec(cwd, spec);

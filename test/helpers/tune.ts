@@ -3,6 +3,7 @@ import { closeSync, mkdtempSync, openSync, readSync, writeFileSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../src/util/package-root.js';
 
 /** The repository: where package.json is, whether this file runs compiled (dist/test/…) or as TypeScript. */
@@ -84,6 +85,22 @@ export function onlySession(cwd: string, name: string): string {
 export function writeSpec(dir: string, spec: unknown, name = 'spec.yaml'): string {
   const file = join(dir, name);
   writeFileSync(file, typeof spec === 'string' ? spec : JSON.stringify(spec, null, 2));
+  return file;
+}
+
+/**
+ * A trial program written for one test: `body` runs after `const rt = new TrialRuntime()` (tune's compiled
+ * client) with `join` and the named node:fs functions imported. Returns the file's path.
+ */
+export function writeClientTrial(dir: string, name: string, fsNames: string[], body: string[]): string {
+  const file = join(dir, name);
+  writeFileSync(file, [
+    `import { ${fsNames.join(', ')} } from 'node:fs';`,
+    "import { join } from 'node:path';",
+    `import { TrialRuntime } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'src', 'trial', 'runtime.js')).href)};`,
+    'const rt = new TrialRuntime();',
+    ...body,
+  ].join('\n'));
   return file;
 }
 
