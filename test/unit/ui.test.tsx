@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
-import { render } from 'ink-testing-library';
+import { cleanup, render } from 'ink-testing-library';
 import { App } from '../../src/ui/App.js';
 import { TrialTable } from '../../src/ui/TrialTable.js';
 import { TrialDetail, detailLines } from '../../src/ui/TrialDetail.js';
@@ -19,6 +19,14 @@ import type { SearchSpace } from '../../src/search/space.js';
 import type { ScheduleView, TrialRow, ViewCommands, ViewSnapshot } from '../../src/ui/snapshot.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 30));
+/** Waits until `ready` holds (React and Ink update asynchronously; slower under load), for up to 3 s. */
+async function until(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+// A test that fails before its unmount must not leave its App mounted: the App's clock interval would keep
+// this file's process, and so the whole test run, from ever ending.
+afterEach(() => cleanup());
 
 /** The default job's search space (src/spec/default-spec.ts): the columns a new user sees first. */
 const MNIST_SPACE: SearchSpace = {
@@ -269,26 +277,25 @@ test('keys: p pauses, Ctrl+C interrupts, q quits, space holds the selected trial
   ui.stdin.write('p');
   ui.stdin.write('\x03');
   ui.stdin.write('q');
-  await tick();
+  await until(() => calls.length === 3);
   ui.stdin.write('\x1B[B'); // down arrow: select 0002
-  await tick();
+  await until(() => /›\s*0002/.test(ui.lastFrame() ?? ''));
   ui.stdin.write(' ');
-  await tick();
+  await until(() => calls.length === 4);
   assert.deepEqual(calls, ['pause', 'interrupt', 'quit', 'toggle 0002']);
   ui.stdin.write('\r');
-  await tick();
+  await until(() => /Trial 0002/.test(ui.lastFrame() ?? '') && src.followed.at(-1) === '0002');
   assert.match(ui.lastFrame() ?? '', /Trial 0002/);
   assert.equal(src.followed.at(-1), '0002', 'the source is asked to follow the open trial\'s log');
   src.set({ ...src.getSnapshot(), log: { id: '0002', lines: ['log line of 0002'] } });
-  await tick();
+  await until(() => /log line of 0002/.test(ui.lastFrame() ?? ''));
   assert.match(ui.lastFrame() ?? '', /log line of 0002/);
   ui.stdin.write('\x1B');
-  await tick();
-  await tick();
+  await until(() => /trial\s+status/.test(ui.lastFrame() ?? '') && src.followed.at(-1) === null);
   assert.match(ui.lastFrame() ?? '', /trial\s+status/);
   assert.equal(src.followed.at(-1), null, 'and to stop when it closes');
   ui.stdin.write('?');
-  await tick();
+  await until(() => /a second Ctrl\+C quits at once/.test(ui.lastFrame() ?? ''));
   assert.match(ui.lastFrame() ?? '', /a second Ctrl\+C quits at once/);
   assert.match(ui.lastFrame() ?? '', /hid = hidden, wd = weight_decay/);
   ui.unmount();
