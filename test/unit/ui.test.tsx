@@ -18,7 +18,6 @@ import { guardStdout } from '../../src/ui/frame-guard.js';
 import type { SearchSpace } from '../../src/search/space.js';
 import type { ScheduleView, TrialRow, ViewCommands, ViewSnapshot } from '../../src/ui/snapshot.js';
 
-const tick = () => new Promise((r) => setTimeout(r, 30));
 /** Waits until `ready` holds (React and Ink update asynchronously; slower under load), for up to 3 s. */
 async function until(ready: () => boolean): Promise<void> {
   for (let i = 0; i < 300 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -129,12 +128,14 @@ test('columns are decided from the spec and the width alone: the same across fra
   // Through the App, frame after frame.
   const src = source(frames[0]);
   const ui = render(<App source={src} commands={recorder().commands} clock={() => 0} terminal={fixedTerminal(80, 24)} />);
-  await tick();
+  await until(() => /trial\s+status/.test(ui.lastFrame() ?? ''));
   const titleLine = () => (ui.lastFrame() ?? '').split('\n').find((l) => /trial\s+status/.test(l));
   const first = titleLine();
   for (const f of frames.slice(1)) {
     src.set(f);
-    await tick();
+    const shown = f.trials[f.trials.length - 1].id;
+    await until(() => new RegExp(`^\\s*›?\\s*${shown}\\s`, 'm').test(ui.lastFrame() ?? ''));
+    assert.match(ui.lastFrame() ?? '', new RegExp(`^\\s*›?\\s*${shown}\\s`, 'm'), `trial ${shown} is drawn`);
     assert.equal(titleLine(), first);
   }
   ui.unmount();
@@ -208,9 +209,10 @@ test('every frame is shorter than the terminal: table, details and help, from 6 
     for (const keys of [[], ['\r'], ['?']]) {
       const src = source(s);
       const ui = render(<App source={src} commands={recorder().commands} clock={() => 0} terminal={fixedTerminal(columns, rows)} />);
-      await tick();
+      await until(() => /trial\s+status/.test(ui.lastFrame() ?? ''));
+      const before = ui.lastFrame();
       for (const k of keys) ui.stdin.write(k);
-      await tick();
+      if (keys.length) await until(() => ui.lastFrame() !== before);
       const frame = (ui.lastFrame() ?? '').split('\n');
       assert.ok(frame.length <= rows - 1, `${columns}x${rows} after ${JSON.stringify(keys)}: ${frame.length} lines\n${frame.join('\n')}`);
       for (const l of frame) assert.ok(textWidth(l) <= columns, `${columns}x${rows}: wider than the terminal: ${l}`);
@@ -273,7 +275,7 @@ test('keys: p pauses, Ctrl+C interrupts, q quits, space holds the selected trial
   const src = source(snap([row('0001'), row('0002')]));
   const { calls, commands } = recorder();
   const ui = render(<App source={src} commands={commands} clock={() => 0} terminal={fixedTerminal(100, 30)} />);
-  await tick();
+  await until(() => /trial\s+status/.test(ui.lastFrame() ?? ''));
   ui.stdin.write('p');
   ui.stdin.write('\x03');
   ui.stdin.write('q');
@@ -305,9 +307,9 @@ test('finished trials leave the live table and are printed once above it, with v
   const src = source(snap([row('0001'), row('0002')]));
   const props = { source: src, commands: recorder().commands, clock: () => 0, terminal: fixedTerminal(100, 30) };
   const ui = render(<App {...props} />);
-  await tick();
+  await until(() => /trial\s+status/.test(ui.lastFrame() ?? ''));
   src.set(snap([row('0001', { status: 'completed', iteration: 2400 }), row('0002')]));
-  await tick();
+  await until(() => /✓ 0001/.test(ui.frames.join('\n')));
   const all = ui.frames.join('\n');
   assert.match(all, /✓ 0001 completed\s+it 2400\s+val_loss 0\.5 \(best 0\.45\)\s+val_acc 0\.8123\s+train_loss 0\.41\s+lr=0\.00123\s+hid=128 depth=1 wd=0\.0123/, 'a long ✓ line wraps: nothing of it is cut');
   const live = (ui.lastFrame() ?? '').split('\n').filter((l) => /^\s*›?\s*0001\s/.test(l));
@@ -315,7 +317,7 @@ test('finished trials leave the live table and are printed once above it, with v
   // The session ends: the last trial finishes and the frame goes, leaving its ✓ line.
   src.set(snap([row('0001', { status: 'completed', iteration: 2400 }), row('0002', { status: 'completed', iteration: 2400 })]));
   ui.rerender(<App {...props} closing />);
-  await tick();
+  await until(() => /✓ 0002/.test(ui.lastFrame() ?? ''));
   const last = ui.lastFrame() ?? '';
   assert.equal((last.match(/✓ 0001/g) ?? []).length, 1);
   assert.equal((last.match(/✓ 0002/g) ?? []).length, 1);
