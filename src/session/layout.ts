@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** The files of a session directory (DESIGN §3). */
@@ -31,9 +31,14 @@ export function trialPaths(sessionDir: string, trialId: string) {
   };
 }
 
-/** A folder named as tune names a session (what newSessionName makes). */
-export function isSessionName(name: string): boolean {
-  return /^session_\d{8}_\d{6}_[0-9a-f]{6}$/.test(name);
+/**
+ * A session folder whose creation was cut short: tune makes and locks the folder, then writes session.json
+ * before any trial starts, so a folder named as tune names sessions, locked, without it, is one where
+ * nothing ran (a kill or crash in between).
+ */
+export function isCutShortSession(dir: string): boolean {
+  const p = sessionPaths(dir);
+  return /^session_\d{8}_\d{6}_[0-9a-f]{6}$/.test(basename(dir)) && existsSync(p.lock) && !existsSync(p.state);
 }
 
 /** `session_<YYYYMMDD_HHMMSS>_<6 hex>`, in UTC so names sort by time wherever they were made. */

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { BadInputError } from '../errors.js';
-import { isSessionName, sessionPaths } from './layout.js';
+import { isCutShortSession, sessionPaths } from './layout.js';
 import { processAlive, processStartTime } from './lock.js';
 import { bestTrial, type SessionStatus } from './state.js';
 import { loadSessionState } from './store.js';
@@ -51,9 +51,8 @@ function subfolders(dir: string): string[] {
   }
 }
 
-/** A session folder, or one whose creation was cut short (named and locked by tune, no session.json yet). */
 function isSessionFolder(dir: string): boolean {
-  return isSessionDir(dir) || (isSessionName(basename(dir)) && existsSync(sessionPaths(dir).lock));
+  return isSessionDir(dir) || isCutShortSession(dir);
 }
 
 /**

@@ -1,9 +1,8 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
-import { basename } from 'node:path';
 import { BadInputError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { isPlainObject } from '../util/json.js';
-import { isSessionName, sessionPaths } from './layout.js';
+import { isCutShortSession, sessionPaths } from './layout.js';
 import { applyEvent, SESSION_SCHEMA, type EventBody, type SessionEvent, type SessionState } from './state.js';
 import { renderSummary } from './summary.js';
 import { sessionProblems } from './validate-state.js';
@@ -171,9 +170,7 @@ export function loadSessionState(dir: string): SessionState {
   if (!existsSync(dir)) throw new BadInputError(`${dir}: no such session directory; check the path printed when the session paused`);
   if (!statSync(dir).isDirectory()) throw new BadInputError(`${dir}: is a file, but a session directory was expected`);
   if (!existsSync(p.state)) {
-    // tune makes the folder, locks it, then writes session.json before any trial starts: a session folder
-    // without it is one whose creation was cut short (a kill, a crash), where nothing ran.
-    if (isSessionName(basename(dir)) && existsSync(p.lock)) {
+    if (isCutShortSession(dir)) {
       throw new BadInputError(`${dir}: this session was never fully created (tune stopped before it wrote session.json), so no trial ran in it; start the search again, and delete this folder`);
     }
     throw new BadInputError(`${dir}: not a tune session (session.json is missing); point --resume-session at a folder named session_*`);
