@@ -52,7 +52,7 @@ interface Live {
    * was evaluated (no operation fired): the checkpoint taken next, at that iteration, holds exactly the
    * weights it scored, and is kept as the trial's best.
    */
-  bestAt?: number | null;
+  bestAt: number | null;
   /** Where this run of the trial begins in its stderr log. */
   stderrStart: number;
   /** Stopped by tune because it had not reached its boundary within pause_timeout. */
@@ -466,7 +466,7 @@ export class Orchestrator {
     };
     const stderrStart = files.stderrSize(t.id);
     const proc = this.o.launcher.launch({ trialId: t.id, argv: this.o.trialArgv, cwd: this.o.trialCwd, env, stdoutPath: tp.stdout, stderrPath: tp.stderr });
-    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, stderrStart, pauseTimedOut: false, stopRequested: false };
+    const live: Live = { record: t, proc, queue: Promise.resolve(), ended: null, lastDecision: null, protocolError: null, silence: null, awaitingDecision: false, checkpointSeq: 0, bestAt: null, stderrStart, pauseTimedOut: false, stopRequested: false };
     this.live.set(t.id, live);
     // A job waiting in a cluster's queue is not silent: trial.timeout counts from when it runs.
     if (!isQueued(proc.handle)) this.watchSilence(live);

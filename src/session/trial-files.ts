@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, copyFileSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync, linkSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, createReadStream, existsSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statfsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { saveSchedule, writeCompletedFlags } from '../schedule/schedule-file.js';
 import { trialScheduleFile } from '../schedule/trial-schedule.js';

@@ -43,8 +43,8 @@ export function companion(metric: string, primary: string): boolean {
 /**
  * The live table's columns in screen order, with fixed sizes and priorities (lower goes first when the
  * terminal is narrow): other metrics 10, the progress bar 20, the schedule 25 (to its shortest) and 30,
- * the Slurm job 35, the rung 40, the searched hyperparameters 50 (the last first), metrics of the spec metric's family 60,
- * best 70, the status word 80. The trial, the spec's metric and the iteration count always stay.
+ * the Slurm job 35, the rung 40, the searched hyperparameters 50 (the last first), metrics of the spec
+ * metric's family 60, best 70, the status word 80. The trial, the spec's metric and the iteration count always stay.
  */
 export function tableColumns(s: ViewSnapshot): ColumnDef[] {
   const iterDigits = String(s.maxIters).length;
